@@ -1,0 +1,547 @@
+"""Read backlink exports exactly as the tools write them, into the canonical link table.
+
+``read_export(path)`` detects the container (gzip, zip), the encoding (UTF-8 with or without BOM,
+UTF-16 "for Excel", Windows-1252), the delimiter, the header line (skipping Moz's preamble) and the
+format, then reads the file in chunks. Rows that cannot be used are never dropped silently: each is
+reported in :attr:`ReadResult.rejects` with file, line, column and reason. ``iter_export`` streams
+the same chunks for files larger than memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import formats, schema
+from .errors import EmptyInputError, EncodingError, InputError, UnknownFormatError
+from .urls import URLError, normalize_url, split_host
+
+#: A cell longer than this is not a real export value (anchors, titles and contexts are short).
+MAX_CELL = 32_768
+CHUNK_ROWS = 100_000
+_SAMPLE_BYTES = 256 * 1024
+_HEADER_SEARCH_LINES = 30
+_TRUE = frozenset({"true", "yes", "y", "1", "+", "x", "t"})
+_FALSE = frozenset({"false", "no", "n", "0", "-", "f"})
+# Already-canonical URLs skip the Python normaliser: lower-case http(s) host, no port,
+# a path of printable ASCII without fragments, spaces or percent-escape surprises.
+_CANONICAL_URL = r"^https?://[a-z0-9.-]+\.[a-z0-9-]+/[!$&'()*+,\-./0-9:;=?@A-Z_a-z~%]*$"
+_SKIP_RE = re.compile(r"Skipping line (\d+): (.*)")
+
+
+@dataclass
+class Detected:
+    """What sniffing the start of a file found."""
+
+    path: str
+    format: formats.Format
+    mapping: dict[str, str]
+    encoding: str
+    delimiter: str
+    header_line: int  # 1-based physical line of the header (0 = no header)
+    header: list[str]
+    compression: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReadResult:
+    """A whole export read: the canonical table, the rows rejected and what else was noticed."""
+
+    links: pd.DataFrame
+    rejects: pd.DataFrame
+    detected: Detected
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows read into the table."""
+        return len(self.links)
+
+
+REJECT_COLUMNS = ["file", "line", "column", "reason", "value"]
+
+
+def _open_binary(path: Path) -> tuple[io.BufferedIOBase, str | None]:
+    """Open ``path`` for reading bytes, transparently decompressing gzip and single-file zip."""
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.open(path, "rb"), "gzip"  # type: ignore[return-value]
+    if magic == b"PK\x03\x04":
+        try:
+            archive = zipfile.ZipFile(path)
+        except zipfile.BadZipFile as exc:
+            raise InputError(f"looks like a zip archive but cannot be opened: {exc}",
+                             path=str(path)) from None
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        if len(members) != 1:
+            raise InputError(f"zip archive holds {len(members)} files; toxiclinks reads a zip "
+                             "with exactly one export inside", path=str(path))
+        return archive.open(members[0]), "zip"  # type: ignore[return-value]
+    return path.open("rb"), None
+
+
+def _sniff_encoding(sample: bytes, path: str, notes: list[str]) -> str:
+    """Pick the encoding from the BOM or the bytes; raise EncodingError for binary data."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample[:4096]:
+        head = sample[:4096]
+        odd_nuls, even_nuls = head[1::2].count(0), head[0::2].count(0)
+        if odd_nuls > len(head) // 4 and even_nuls == 0:
+            notes.append("UTF-16LE without a byte-order mark")
+            return "utf-16-le"
+        if even_nuls > len(head) // 4 and odd_nuls == 0:
+            notes.append("UTF-16BE without a byte-order mark")
+            return "utf-16-be"
+        raise EncodingError("this is a binary file (it contains NUL bytes), not a CSV or text "
+                            "export; export the backlinks again as CSV", path=path)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(sample, final=False)
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        line = sample[: exc.start].count(b"\n") + 1
+        notes.append(f"not valid UTF-8 (first bad byte on line {line}); read as Windows-1252, "
+                     "as Excel on Windows saves it")
+        return "cp1252"
+
+
+def _split_line(line: str, delimiter: str) -> list[str]:
+    """Split one header line as CSV."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return []
+
+
+def _guess_delimiter(line: str) -> str:
+    """Tab for Ahrefs' Excel export, semicolon for European Excel, comma otherwise."""
+    counts = {d: line.count(d) for d in ("\t", ";", ",")}
+    if counts["\t"]:
+        return "\t"
+    return ";" if counts[";"] > counts[","] else ","
+
+
+def _looks_like_url_list(lines: list[str]) -> bool:
+    """A header-less list of URLs or domains, one per line."""
+    rows = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    if not rows:
+        return False
+    hits = sum(bool(re.match(r"^(https?://|//|www\.|domain:)?[^\s,;\t/]+\.[^\s,;\t/]+", r)) for r in rows)
+    return hits >= max(1, int(0.8 * len(rows)))
+
+
+def detect(path: str | Path, format: str | None = None) -> Detected:
+    """Sniff container, encoding, delimiter, header line and format of an export.
+
+    ``format`` forces one of :data:`toxiclinks.formats.BY_NAME` instead of detecting it.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file", path=str(path))
+    if path.is_dir():
+        raise InputError("is a folder, not an export file", path=str(path))
+    notes: list[str] = []
+    fh, compression = _open_binary(path)
+    try:
+        with fh:
+            sample = fh.read(_SAMPLE_BYTES)
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"cannot read compressed data: {exc}", path=str(path)) from None
+    if not sample.strip(b" \t\r\n\x00" + codecs.BOM_UTF8 + codecs.BOM_UTF16_LE):
+        raise EmptyInputError("file is empty", path=str(path))
+    encoding = _sniff_encoding(sample, str(path), notes)
+    text = sample.decode(encoding, errors="replace")
+    lines = text.splitlines()
+    if len(sample) == _SAMPLE_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line of the sample may be cut in half
+    forced = None
+    if format is not None:
+        if format not in formats.BY_NAME:
+            raise UnknownFormatError(f"unknown format {format!r}; known formats: "
+                                     f"{', '.join(formats.BY_NAME)}", path=str(path))
+        forced = formats.BY_NAME[format]
+    first_text = next((ln for ln in lines if ln.strip()), "")
+    if forced is not formats.URL_LIST:
+        for number, line in enumerate(lines[:_HEADER_SEARCH_LINES], start=1):
+            if not line.strip():
+                continue
+            delimiter = _guess_delimiter(line)
+            header = _split_line(line, delimiter)
+            if forced is not None:
+                mapping = formats.map_columns(forced, header)
+                found = (forced, mapping) if "source_url" in mapping else None
+            else:
+                found = formats.match(header)
+            if found:
+                if number > 1:
+                    notes.append(f"header found on line {number}; lines before it skipped")
+                return Detected(str(path), found[0], found[1], encoding, delimiter, number,
+                                header, compression, notes)
+    if forced is formats.URL_LIST or (forced is None and _looks_like_url_list(lines[:50])):
+        return Detected(str(path), formats.URL_LIST, {"source_url": "<line>"}, encoding, "\n", 0,
+                        [], compression, notes)
+    known = "; ".join(f"{f.name} ({f.label})" for f in formats.FORMATS)
+    shown = first_text[:300] + ("…" if len(first_text) > 300 else "")
+    what = f"--format {forced.name}: no source URL column" if forced else "unknown export format"
+    raise UnknownFormatError(f"{what}. Header seen: {shown!r}. Known formats: {known}",
+                             path=str(path), line=1)
+
+
+def read_export(path: str | Path, format: str | None = None) -> ReadResult:
+    """Read a whole export into memory. See :func:`iter_export` for streaming."""
+    chunks: list[pd.DataFrame] = []
+    rejects: list[pd.DataFrame] = []
+    problems: list[str] = []
+    detected = detect(path, format)
+    for links, bad in iter_export(path, format, detected=detected, problems=problems):
+        chunks.append(links)
+        if len(bad):
+            rejects.append(bad)
+    links = pd.concat(chunks, ignore_index=True) if chunks else schema.empty_table()
+    bad = (pd.concat(rejects, ignore_index=True) if rejects
+           else pd.DataFrame(columns=REJECT_COLUMNS))
+    return ReadResult(links, bad, detected, problems)
+
+
+def iter_export(path: str | Path, format: str | None = None, *, chunk_rows: int = CHUNK_ROWS,
+                detected: Detected | None = None, problems: list[str] | None = None,
+                ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Yield ``(links, rejects)`` chunk by chunk; memory stays bounded by ``chunk_rows``.
+
+    ``problems`` (if given) collects file-level notes: encoding guesses, unparsable values.
+    """
+    det = detected or detect(path, format)
+    problems = problems if problems is not None else []
+    problems.extend(det.notes)
+    if det.format is formats.URL_LIST:
+        yield from _iter_url_list(det, chunk_rows, problems)
+        return
+    raw_chunks = _iter_csv(det, chunk_rows, problems)
+    stats = _ValueStats()
+    rows_seen = 0
+    for raw, skipped in raw_chunks:
+        if len(raw) == 0 and len(skipped) == 0:
+            continue
+        links, bad = _to_canonical(raw, det, stats)
+        rows_seen += len(raw)
+        yield links, pd.concat([skipped, bad], ignore_index=True) if len(skipped) else bad
+    if rows_seen == 0:
+        problems.append("the file has a header but no data rows")
+    problems.extend(stats.messages())
+
+
+def _iter_csv(det: Detected, chunk_rows: int, problems: list[str],
+              ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Chunks of raw string cells, and rows the CSV parser had to skip (as rejects)."""
+    path = Path(det.path)
+    text = _text_stream(det)
+    if det.format is formats.BING or det.format is formats.BING_DOMAINS:
+        # Bing writes an anchor made of one double quote as `""",` (invalid CSV): repair it.
+        text = io.StringIO(re.sub(r'(^|,)""",', r'\1"""",', text.read(), flags=re.M))
+    data_start_line = det.header_line
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            reader = pd.read_csv(
+                text, sep=det.delimiter, header=0, skiprows=det.header_line - 1, dtype=str,
+                keep_default_na=False, na_filter=False, chunksize=chunk_rows, engine="c",
+                on_bad_lines="warn", skip_blank_lines=True, index_col=False,
+            )
+            offset = 0
+            skipped_records = np.empty(0, dtype=np.int64)  # data record numbers pandas skipped
+            for chunk in reader:
+                skipped = _skipped_rows(caught, det, data_start_line)
+                caught.clear()
+                skipped_records = np.sort(np.concatenate(
+                    [skipped_records, skipped["line"].to_numpy(dtype=np.int64) - det.header_line]))
+                # The p-th parsed row is the p-th record number that pandas did not skip.
+                parsed = np.arange(offset + 1, offset + len(chunk) + 1)
+                shift = np.searchsorted(skipped_records - np.arange(len(skipped_records)), parsed,
+                                        side="right")
+                chunk.index = pd.Index(parsed + shift - 1)
+                offset += len(chunk)
+                yield chunk, skipped
+            skipped = _skipped_rows(caught, det, data_start_line)
+            if len(skipped):
+                yield pd.DataFrame(columns=det.header), skipped
+    except pd.errors.EmptyDataError:
+        return
+    except pd.errors.ParserError as exc:
+        problems.append(f"{path}: the CSV parser stopped early: {exc}; rows after that point "
+                        "were not read")
+    except UnicodeError as exc:
+        raise EncodingError(f"cannot decode as {det.encoding}: {exc}", path=str(path)) from None
+
+
+def _text_stream(det: Detected) -> io.TextIOBase:
+    """The file as text in its detected encoding; undecodable bytes become U+FFFD (reported)."""
+    fh, _ = _open_binary(Path(det.path))
+    return io.TextIOWrapper(fh, encoding=det.encoding, errors="replace", newline="")
+
+
+def _skipped_rows(caught: list[warnings.WarningMessage], det: Detected, start: int) -> pd.DataFrame:
+    """Turn pandas' 'Skipping line N' warnings into reject rows."""
+    rows = []
+    for w in caught:
+        for m in _SKIP_RE.finditer(str(w.message)):
+            line = int(m.group(1)) + start - 1
+            rows.append((det.path, line, "", f"malformed CSV row: {m.group(2).strip()}", ""))
+    return pd.DataFrame(rows, columns=REJECT_COLUMNS)
+
+
+def _iter_url_list(det: Detected, chunk_rows: int, problems: list[str],
+                   ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Read a header-less list of URLs; comments (#) and blank lines are skipped."""
+    stats = _ValueStats()
+    with _text_stream(det) as text:
+        buf: list[tuple[int, str]] = []
+        for number, line in enumerate(text, start=1):
+            value = line.strip()
+            if not value or value.startswith("#"):
+                continue
+            if value.startswith("domain:"):
+                value = value[len("domain:"):]
+            buf.append((number, value))
+            if len(buf) >= chunk_rows:
+                yield _url_list_chunk(buf, det, stats)
+                buf = []
+        if buf:
+            yield _url_list_chunk(buf, det, stats)
+    problems.extend(stats.messages())
+
+
+def _url_list_chunk(buf: list[tuple[int, str]], det: Detected, stats: _ValueStats,
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One chunk of a URL list as raw cells, then canonical."""
+    lines = [n for n, _ in buf]
+    raw = pd.DataFrame({"<line>": [v for _, v in buf]}, index=pd.Index(np.array(lines) - 1))
+    return _to_canonical(raw, det, stats, physical_lines=np.array(lines))
+
+
+class _ValueStats:
+    """Counts of cells that could not be parsed, per column, reported once per file."""
+
+    def __init__(self) -> None:
+        self.bad: dict[str, list[int]] = {}
+        self.count: dict[str, int] = {}
+
+    def add(self, column: str, lines: np.ndarray) -> None:
+        if len(lines):
+            self.count[column] = self.count.get(column, 0) + len(lines)
+            self.bad.setdefault(column, []).extend(int(x) for x in lines[: 5 - len(self.bad.get(column, []))])
+
+    def messages(self) -> list[str]:
+        return [f"column {col!r}: {n} value(s) could not be parsed and were read as missing "
+                f"(first at line(s) {', '.join(map(str, self.bad[col]))})"
+                for col, n in self.count.items()]
+
+
+def _to_canonical(raw: pd.DataFrame, det: Detected, stats: _ValueStats,
+                  physical_lines: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Map one chunk of raw string cells to canonical columns; split off the rows to reject."""
+    fmt, mapping = det.format, det.mapping
+    n = len(raw)
+    record = raw.index.to_numpy() + 1  # 1-based data record number
+    lines = physical_lines if physical_lines is not None else record + det.header_line
+    out: dict[str, pd.Series] = {}
+    reject_reason = pd.Series("", index=raw.index, dtype=object)
+    reject_column = pd.Series("", index=raw.index, dtype=object)
+    reject_value = pd.Series("", index=raw.index, dtype=object)
+
+    def reject(mask: pd.Series, column: str, reason: pd.Series | str, value: pd.Series | str) -> None:
+        new = mask & (reject_reason == "")
+        if new.any():
+            reject_reason[new] = reason[new] if isinstance(reason, pd.Series) else reason
+            reject_column[new] = column
+            reject_value[new] = value[new] if isinstance(value, pd.Series) else value
+
+    for header_name in set(mapping.values()):
+        col = raw[header_name]
+        too_long = col.str.len() > MAX_CELL
+        if too_long.any():
+            reject(too_long, header_name,
+                   col[too_long].str.len().map(lambda k: f"cell is {k:,} characters long "
+                                                          f"(limit {MAX_CELL:,})"), "")
+            raw.loc[too_long, header_name] = ""
+
+    for canonical, header_name in mapping.items():
+        if canonical.startswith("flag:") or canonical == "redirect_chain":
+            continue
+        kind = schema.KIND.get(canonical)
+        col = raw[header_name]
+        if kind == "str":
+            if canonical in ("source_url", "target_url"):
+                continue
+            out[canonical] = col.str.strip().replace("", pd.NA).astype("string")
+        elif kind == "bool" or canonical == "lost":
+            out[canonical] = _parse_bool(col, canonical, fmt, lines, stats, header_name)
+        elif kind == "float":
+            out[canonical] = _parse_number(col, lines, stats, header_name)
+        elif kind == "datetime":
+            out[canonical] = _parse_date(col, lines, stats, header_name)
+
+    if fmt is formats.AHREFS and "link_type" in mapping:
+        kind_col = raw[mapping["link_type"]].str.strip().str.lower()
+        link_type = kind_col.where(kind_col.isin(["text", "image", "frame", "form"]), pd.NA)
+        if "redirect_chain" in mapping:
+            link_type = link_type.mask(raw[mapping["redirect_chain"]].str.strip() != "", "redirect")
+        out["link_type"] = link_type.astype("string")
+    elif fmt.type_flags:
+        out["link_type"] = _link_type_from_flags(raw, mapping, fmt)
+
+    # Source URL: required; a row without a usable one is rejected with the reason.
+    src_header = mapping["source_url"]
+    src, src_err = _normalize_urls(raw[src_header], fmt.source_is_domain or fmt is formats.MOZ)
+    reject(src_err.notna(), src_header, "source URL: " + src_err.fillna(""), raw[src_header].str.slice(0, 200))
+    out["source_url"] = src
+    if "target_url" in mapping:
+        tgt_header = mapping["target_url"]
+        tgt, tgt_err = _normalize_urls(raw[tgt_header], fmt is formats.MOZ)
+        bad_target = tgt_err.notna() & (raw[tgt_header].str.strip() != "")
+        if bad_target.any():
+            stats.add(tgt_header, lines[bad_target.to_numpy()])
+        out["target_url"] = tgt
+
+    table = schema.conform(pd.DataFrame(out, index=raw.index))
+    table["source_tool"] = pd.array([fmt.name] * n, dtype="string")
+    table["source_file"] = pd.array([det.path] * n, dtype="string")
+    table["source_row"] = pd.array(record, dtype="Float64")
+    _add_hosts(table)
+    is_ip = table["source_host"].str.match(r"^(\d+\.\d+\.\d+\.\d+|\[.*\])$").fillna(False)
+    no_suffix = table["source_host"].notna() & table["source_suffix"].isna() & ~is_ip
+    reject(no_suffix.fillna(False), src_header,
+           "source URL: host '" + table["source_host"].fillna("") + "' does not end in a known "
+           "public suffix (TLD)", raw[src_header].str.slice(0, 200))
+
+    bad_mask = (reject_reason != "").to_numpy()
+    rejects = pd.DataFrame({
+        "file": det.path, "line": lines[bad_mask], "column": reject_column[bad_mask].to_numpy(),
+        "reason": reject_reason[bad_mask].to_numpy(), "value": reject_value[bad_mask].to_numpy(),
+    }, columns=REJECT_COLUMNS)
+    return table.loc[~bad_mask].reset_index(drop=True), rejects
+
+
+def _parse_bool(col: pd.Series, canonical: str, fmt: formats.Format, lines: np.ndarray,
+                stats: _ValueStats, header_name: str) -> pd.Series:
+    """true/false/yes/no/1/0/+ → boolean; empty → NA (False for formats where empty means no)."""
+    low = col.str.strip().str.lower()
+    result = pd.Series(pd.NA, index=col.index, dtype="boolean")
+    result[low.isin(_TRUE)] = True
+    result[low.isin(_FALSE)] = False
+    empty = low == ""
+    if fmt.empty_flag_is_false:
+        result[empty] = False
+    if canonical == "lost":
+        # Ahrefs writes a date in 'Lost' and a reason in 'Lost status': any value means lost.
+        result[~empty & result.isna()] = True
+        if not fmt.empty_flag_is_false:
+            result[empty] = False
+        return result
+    unknown = ~empty & result.isna()
+    if unknown.any():
+        stats.add(header_name, lines[unknown.to_numpy()])
+    return result
+
+
+def _parse_number(col: pd.Series, lines: np.ndarray, stats: _ValueStats, header_name: str,
+                  ) -> pd.Series:
+    """Plain numbers, thousands separators ("1,240"), trailing % (Moz Spam Score)."""
+    text = col.str.strip()
+    values = pd.to_numeric(text, errors="coerce")
+    retry = values.isna() & (text != "")
+    if retry.any():
+        cleaned = text[retry].str.replace(r"[,\s%]", "", regex=True)
+        values[retry] = pd.to_numeric(cleaned, errors="coerce")
+        bad = values.isna() & (text != "")
+        if bad.any():
+            stats.add(header_name, lines[bad.to_numpy()])
+    return values.astype("Float64")
+
+
+def _parse_date(col: pd.Series, lines: np.ndarray, stats: _ValueStats, header_name: str,
+                ) -> pd.Series:
+    """ISO dates (tools) and m/d/yy or m/d/yyyy (Excel re-saves)."""
+    text = col.str.strip()
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=False)
+    retry = parsed.isna() & (text != "")
+    for fmt in ("%m/%d/%y %H:%M", "%m/%d/%y", "%m/%d/%Y %H:%M", "%m/%d/%Y", "%d.%m.%Y"):
+        if not retry.any():
+            break
+        parsed[retry] = pd.to_datetime(text[retry], format=fmt, errors="coerce")
+        retry = parsed.isna() & (text != "")
+    if retry.any():
+        stats.add(header_name, lines[retry.to_numpy()])
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    return parsed.astype("datetime64[ns]")
+
+
+def _link_type_from_flags(raw: pd.DataFrame, mapping: dict[str, str], fmt: formats.Format,
+                          ) -> pd.Series:
+    """Semrush/Majestic/Moz flag columns → one link_type (the most specific flag set wins)."""
+    result = pd.Series(pd.NA, index=raw.index, dtype="string")
+    seen_any = False
+    for flag, link_type in fmt.type_flags.items():
+        header = mapping.get(f"flag:{flag}")
+        if header is None:
+            continue
+        seen_any = True
+        low = raw[header].str.strip().str.lower()
+        is_set = ~low.isin(_FALSE | {""})
+        if link_type == "text":
+            result = result.mask(is_set & result.isna(), "text")
+        else:
+            result = result.mask(is_set, link_type)
+    if seen_any and fmt.empty_flag_is_false:
+        result = result.fillna("text")
+    return result
+
+
+def _normalize_urls(col: pd.Series, no_scheme_ok: bool) -> tuple[pd.Series, pd.Series]:
+    """Normalised URLs and, where a value is not a URL, the reason (NA where fine)."""
+    text = col.str.strip()
+    fast = text.str.match(_CANONICAL_URL).fillna(False).to_numpy(dtype=bool)
+    urls = text.astype(object).to_numpy().copy()
+    errors = np.full(len(text), None, dtype=object)
+    for i in np.flatnonzero(~fast):
+        value = urls[i]
+        if not value:
+            urls[i], errors[i] = None, "empty"
+            continue
+        try:
+            urls[i] = normalize_url(value)
+        except URLError as exc:
+            urls[i], errors[i] = None, str(exc)
+    return (pd.Series(urls, index=col.index, dtype="string"),
+            pd.Series(errors, index=col.index, dtype="string"))
+
+
+def _add_hosts(table: pd.DataFrame) -> None:
+    """Fill the derived host columns, splitting each distinct host once."""
+    for prefix, fields in (("source", ("host", "site", "registered_domain", "suffix", "platform")),
+                           ("target", ("host", "site"))):
+        urls = table[f"{prefix}_url"]
+        hosts = urls.str.extract(r"^https?://(\[[^\]]+\]|[^/:]+)", expand=False).astype("string")
+        table[f"{prefix}_host"] = hosts
+        uniques = hosts.dropna().unique()
+        parts = {h: split_host(h) for h in uniques}
+        for attr in fields[1:]:
+            column = f"{prefix}_{'domain' if attr == 'registered_domain' else attr}"
+            lookup = {h: getattr(p, attr) for h, p in parts.items()}
+            table[column] = hosts.map(lookup).astype("string").replace("", pd.NA)

@@ -1,0 +1,152 @@
+"""URL normalisation and host splitting, offline.
+
+Every URL that enters toxiclinks passes through :func:`normalize_url`: scheme and host lower-cased,
+IDN hosts in punycode, default ports and fragments dropped, spaces and non-ASCII characters in the
+path percent-encoded. Hosts are split with tldextract's bundled Public Suffix List (never fetched)
+into the registered domain and the *site*, the unit a disavow ``domain:`` line should name: for
+platforms that host many independent sites (blogspot.com, github.io, wordpress.com, …) the site is
+the user's subdomain, never the platform.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from functools import cache
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import tldextract
+
+MAX_URL_LENGTH = 2048
+_SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_OPAQUE_SCHEME_RE = re.compile(r"^(javascript|mailto|data|tel|file|about|vbscript|ftp|news|irc):", re.I)
+_HOST_OK = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$")
+# Characters left alone when percent-encoding a path or query; '%' keeps existing escapes intact.
+_SAFE_PATH = "/%:@!$&'()*+,;=-._~"
+_SAFE_QUERY = _SAFE_PATH + "?"
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+#: Hosting platforms whose subdomains are independent sites but that the Public Suffix List's
+#: private section does not cover. The platform itself is never the site to disavow.
+EXTRA_PLATFORMS = frozenset({
+    "wordpress.com", "tumblr.com", "livejournal.com", "medium.com", "weebly.com", "over-blog.com",
+    "jimdo.com", "jimdofree.com", "webnode.com", "ucoz.ru", "narod.ru", "tripod.com",
+    "angelfire.com", "typepad.com", "substack.com", "wix.com", "site123.me", "strikingly.com",
+    "hatenablog.com", "livedoor.blog", "blog.fc2.com", "fc2.com", "canalblog.com", "sites.google.com",
+})
+
+
+class URLError(ValueError):
+    """A string that is not a usable web URL; the message says why."""
+
+
+def normalize_url(raw: str, *, default_scheme: str = "http") -> str:
+    """Return the canonical form of ``raw`` or raise :class:`URLError` saying why it is not a URL.
+
+    ``example.com/a b`` → ``http://example.com/a%20b``; ``HTTPS://Bücher.de:443/#x`` →
+    ``https://xn--bcher-kva.de/``.
+    """
+    text = raw.strip()
+    if not text:
+        raise URLError("empty URL")
+    if len(text) > MAX_URL_LENGTH:
+        raise URLError(f"URL is {len(text)} characters long (limit {MAX_URL_LENGTH})")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise URLError("URL contains control characters")
+    if opaque := _OPAQUE_SCHEME_RE.match(text):
+        raise URLError(f"scheme {opaque.group(1).lower()!r} is not http or https")
+    if text.startswith("//"):
+        text = f"{default_scheme}:{text}"
+    elif not _SCHEME_RE.match(text):
+        text = f"{default_scheme}://{text}"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise URLError(f"cannot parse URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise URLError(f"scheme {scheme!r} is not http or https")
+    host = normalize_host(parts.hostname or "")
+    netloc = host if port is None or str(port) == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    path = quote(parts.path, safe=_SAFE_PATH) or "/"
+    query = quote(parts.query, safe=_SAFE_QUERY)
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+@cache
+def normalize_host(host: str) -> str:
+    """Lower-case ``host``, convert IDN labels to punycode and check that it can be a web host."""
+    host = host.strip().strip(".").lower()
+    if not host:
+        raise URLError("URL has no host")
+    if host.startswith("[") or ":" in host:
+        try:
+            return f"[{ipaddress.IPv6Address(host.strip('[]'))}]"
+        except ValueError:
+            raise URLError(f"host {host!r} is not a valid IPv6 address") from None
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise URLError(f"host {host!r} is not a valid internationalised domain name") from None
+    if len(host) > 253 or not _HOST_OK.match(host):
+        raise URLError(f"host {host!r} is not a valid domain name")
+    if "." not in host:
+        raise URLError(f"host {host!r} has no dot, so it is not a public web site")
+    return host
+
+
+@dataclass(frozen=True, slots=True)
+class HostParts:
+    """A host split for scoring and disavowing."""
+
+    host: str
+    site: str  # the independent site: registered domain, or user.platform.tld on platforms
+    registered_domain: str  # ICANN registered domain (blogspot.com for x.blogspot.com)
+    suffix: str  # public suffix, ICANN only ("co.uk", "com")
+    subdomain: str  # labels left of the site ("www", "shop.eu")
+    platform: str  # hosting platform the site lives on, "" when none
+    is_ip: bool
+
+
+@cache
+def _extractor() -> tldextract.TLDExtract:
+    """tldextract on its bundled suffix list: no download, no cache file in the user's home."""
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None,
+                                 include_psl_private_domains=True)
+
+
+@cache
+def split_host(host: str) -> HostParts:
+    """Split a normalised host into site, registered domain, suffix, subdomain and platform."""
+    bare = host.strip("[]")
+    try:
+        ipaddress.ip_address(bare)
+        return HostParts(host, host, host, "", "", "", True)
+    except ValueError:
+        pass
+    ext = _extractor()(host)
+    icann = _extractor()(host, include_psl_private_domains=False)
+    registered = icann.top_domain_under_public_suffix or host
+    platform, site = "", registered
+    if ext.is_private and ext.domain:
+        platform, site = ext.suffix, f"{ext.domain}.{ext.suffix}"
+    else:
+        labels = host.split(".")
+        for depth in (3, 2):
+            candidate = ".".join(labels[-depth:])
+            if candidate in EXTRA_PLATFORMS and len(labels) > depth:
+                platform, site = candidate, ".".join(labels[-depth - 1:])
+                break
+    if site.startswith("www.") and platform:
+        site = site[4:]
+    subdomain = host[: -len(site)].rstrip(".") if host.endswith(site) else ""
+    return HostParts(host, site, registered, icann.suffix, subdomain, platform, False)
+
+
+def host_of(url: str) -> str:
+    """Host of an already normalised URL (no port)."""
+    rest = url.split("://", 1)[-1]
+    return rest.split("/", 1)[0].split(":", 1)[0] if not rest.startswith("[") else rest.split("]")[0] + "]"

@@ -1,0 +1,287 @@
+"""Readers: every export format as the tools write it, and every kind of bad input."""
+
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+import pytest
+
+from tests.exports import (
+    AHREFS_HEADER,
+    MAJESTIC_HEADER,
+    MOZ_HEADER,
+    MOZ_PREAMBLE,
+    SEMRUSH_AUDIT_HEADER,
+    SEMRUSH_HEADER,
+    SEMRUSH_OLD_HEADER,
+    ahrefs_row,
+    write_csv,
+)
+from toxiclinks import EmptyInputError, EncodingError, UnknownFormatError, read_export
+from toxiclinks.cli import main
+from toxiclinks.schema import COLUMNS
+
+
+def test_ahrefs_utf8_maps_every_signal(tmp_path):
+    path = write_csv(tmp_path / "a.csv", AHREFS_HEADER, [
+        ahrefs_row(),
+        ahrefs_row(Referring_page_URL="http://Casino-Bonus.XYZ:80/p?a=1#frag", Anchor="best casino",
+                   Nofollow="true", Is_spam="true", Content="false", Links_in_group="40",
+                   Redirect_Chain_URLs="http://a.example/, http://b.example/", Lost="2024-07-01",
+                   Left_context='He said, "look"'),
+    ])
+    result = read_export(path)
+    links = result.links
+    assert result.detected.format.name == "ahrefs"
+    assert list(links.columns) == list(COLUMNS)
+    assert len(links) == 2 and len(result.rejects) == 0
+    first, second = links.iloc[0], links.iloc[1]
+    assert first["source_url"] == "https://hikers.example.org/trail"
+    assert first["domain_rating"] == 31 and first["url_rating"] == 4.5
+    assert bool(first["in_content"]) is True and bool(first["nofollow"]) is False
+    assert first["first_seen"] == pd.Timestamp("2024-03-01 10:00:00")
+    assert first["link_type"] == "text" and bool(first["lost"]) is False
+    assert second["source_url"] == "http://casino-bonus.xyz/p?a=1"
+    assert second["source_suffix"] == "xyz" and second["source_site"] == "casino-bonus.xyz"
+    assert second["link_type"] == "redirect" and bool(second["lost"]) is True
+    assert second["links_in_group"] == 40 and bool(second["tool_spam_flag"]) is True
+    assert second["left_context"] == 'He said, "look"'
+    assert list(links["source_row"]) == [1, 2]
+    # Fields Ahrefs lacks are unknown, not zero or false.
+    assert links["trust_flow"].isna().all() and links["sitewide"].isna().all()
+
+
+def test_ahrefs_utf16_for_excel_with_bom_and_tabs(tmp_path):
+    rows = [ahrefs_row(Anchor="Bücher über Wandern", Referring_page_URL="https://bücher.de/wandern")]
+    path = write_csv(tmp_path / "excel.csv", AHREFS_HEADER, rows, delimiter="\t",
+                     encoding="utf-16", newline="\r\n", quoting=csv.QUOTE_ALL)
+    assert path.read_bytes()[:2] == b"\xff\xfe"
+    result = read_export(path)
+    assert result.detected.encoding == "utf-16" and result.detected.delimiter == "\t"
+    row = result.links.iloc[0]
+    assert row["anchor"] == "Bücher über Wandern"
+    assert row["source_url"] == "https://xn--bcher-kva.de/wandern"
+
+
+def test_semrush_current_and_older_and_excel_resave(tmp_path):
+    current = write_csv(tmp_path / "s.csv", SEMRUSH_HEADER, [{
+        "Page ascore": "12", "Source title": "Deals", "Source url": "https://deals.example.net/x",
+        "Target url": "https://shop.example.com/", "Anchor": "cheap shoes", "External links": "250",
+        "Internal links": "3", "Nofollow": "false", "Sponsored": "true", "Ugc": "false",
+        "Text": "false", "Frame": "false", "Form": "false", "Image": "true", "Sitewide": "true",
+        "First seen": "2023-05-06", "Last seen": "2024-01-02", "New link": "false", "Lost link": "false"}])
+    row = read_export(current).links.iloc[0]
+    assert row["authority_score"] == 12 and bool(row["sponsored"]) is True
+    assert row["link_type"] == "image" and bool(row["sitewide"]) is True
+    older = write_csv(tmp_path / "old.csv", SEMRUSH_OLD_HEADER, [[
+        "30", "20", "T", "https://a.example.com/", "https://b.example.com/", "a", "1", "1", "FALSE",
+        "FALSE", "FALSE", "FALSE", "FALSE", "2019-01-01", "2019-02-01"]])
+    assert read_export(older).detected.format.name == "semrush"
+    # Re-saved by Excel in Europe: semicolons, BOM, CRLF, TRUE/FALSE and m/d/yy dates.
+    resaved = write_csv(tmp_path / "excel.csv", SEMRUSH_HEADER, [{
+        "Page ascore": "5", "Source url": "https://x.example.org/", "Target url": "https://y.example.com/",
+        "Anchor": "y", "Nofollow": "TRUE", "Sitewide": "FALSE", "First seen": "3/7/24"}],
+        delimiter=";", bom=True, newline="\r\n")
+    result = read_export(resaved)
+    row = result.links.iloc[0]
+    assert result.detected.delimiter == ";" and bool(row["nofollow"]) is True
+    assert row["first_seen"] == pd.Timestamp("2024-03-07")
+
+
+def test_semrush_audit_with_trailing_empty_record(tmp_path):
+    path = tmp_path / "audit.csv"
+    path.write_text(",".join(SEMRUSH_AUDIT_HEADER) + "\n"
+                    'T,https://spam.example.biz/,https://me.example.com/,buy,87,"Link network, Anchor",'
+                    "2024-01-01,2024-02-01,TRUE\n,,,,,,,,\n", encoding="utf-8")
+    result = read_export(path)
+    assert result.detected.format.name == "semrush_audit"
+    assert result.links.iloc[0]["tool_spam_score"] == 87
+    # The empty trailing record has no source URL: reported, not dropped silently.
+    assert len(result.rejects) == 1 and "empty" in result.rejects.iloc[0]["reason"]
+
+
+def test_gsc_tables(tmp_path):
+    latest = tmp_path / "https___www.example.com_-Latest links-2026-05-18.csv"
+    latest.write_bytes("Linking page,Last crawled\r\nhttps://a.example.org/Sydney/Flooring Supply,"
+                       "2026-05-01\r\nhttps://b.example.jp/iphoneのjavascript,2026-04-30".encode())
+    result = read_export(latest)
+    assert result.detected.format.name == "gsc_latest"
+    assert list(result.links["source_url"]) == [
+        "https://a.example.org/Sydney/Flooring%20Supply",
+        "https://b.example.jp/iphone%E3%81%AEjavascript"]
+    assert result.links["target_url"].isna().all() and result.links["anchor"].isna().all()
+    sample = tmp_path / "sample.csv"
+    sample.write_text("Linking page\nhttps://c.example.net/\n")
+    assert read_export(sample).detected.format.name == "gsc_sample"
+    sites = tmp_path / "sites.csv"
+    sites.write_text('Site,Linking pages,Target pages\nspam.example.xyz,"1,240",3\n')
+    result = read_export(sites)
+    assert result.detected.format.name == "gsc_sites"
+    assert result.links.iloc[0]["linking_pages"] == 1240
+    assert result.links.iloc[0]["source_host"] == "spam.example.xyz"
+
+
+def test_majestic_empty_flags_mean_no(tmp_path):
+    row = {h: "" for h in MAJESTIC_HEADER}
+    row.update({"Target URL": "https://me.example.com/", "Source URL": "https://dir.example.info/x",
+                "Anchor Text": "me", "Source Crawl Date": "2024-02-02",
+                "Source First Found Date": "2023-02-02", "FlagImageLink": "+",
+                "SourceTrustFlow": "3", "SourceCitationFlow": "25"})
+    result = read_export(write_csv(tmp_path / "m.csv", MAJESTIC_HEADER, [row], compress=True))
+    links = result.links
+    assert result.detected.format.name == "majestic" and result.detected.compression == "gzip"
+    assert bool(links.iloc[0]["nofollow"]) is False and links.iloc[0]["link_type"] == "image"
+    assert links.iloc[0]["trust_flow"] == 3 and links.iloc[0]["citation_flow"] == 25
+
+
+def test_moz_preamble_and_urls_without_scheme(tmp_path):
+    path = write_csv(tmp_path / "moz.csv", MOZ_HEADER, [[
+        "blog.example.com/post", "Post", "Brand", "4%", "20", "35", "3", "120", "", "example.org/",
+        "Yes", "No", "No", "Yes", "No"]], preamble=MOZ_PREAMBLE)
+    result = read_export(path)
+    assert result.detected.format.name == "moz" and result.detected.header_line == 7
+    row = result.links.iloc[0]
+    assert row["source_url"] == "http://blog.example.com/post"
+    assert row["tool_spam_score"] == 4 and row["domain_authority"] == 35
+    assert bool(row["nofollow"]) is False
+
+
+def test_bing_single_quote_anchor_is_repaired(tmp_path):
+    path = tmp_path / "bing.csv"
+    path.write_bytes(b'\xef\xbb\xbf"Source Url","Anchor text","Target Url"\r\n'
+                     b'"https://a.example.com/","""","https://me.example.com/"\r\n'
+                     b'"https://b.example.com/","nice, post","https://me.example.com/x"\r\n')
+    result = read_export(path)
+    assert result.detected.format.name == "bing"
+    assert list(result.links["anchor"]) == ['"', "nice, post"]
+    assert len(result.rejects) == 0
+
+
+def test_plain_url_list_with_spaces_and_typos(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_bytes(b"http://a.example.com/video related\r\nhttps://A.example.com/x\r\n"
+                     b"www.b.example.org\r\n# comment\r\n\r\nhttp://bad.onli2ne\r\n")
+    result = read_export(path)
+    assert result.detected.format.name == "url_list"
+    assert list(result.links["source_url"]) == [
+        "http://a.example.com/video%20related", "https://a.example.com/x", "http://www.b.example.org/"]
+    assert list(result.rejects["line"]) == [6]
+
+
+def test_unknown_format_names_formats_and_header(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("foo,bar,baz\n1,2,3\n")
+    with pytest.raises(UnknownFormatError) as err:
+        read_export(path)
+    message = str(err.value)
+    assert "foo,bar,baz" in message and "ahrefs" in message and "majestic" in message
+    assert str(path) in message
+
+
+def test_forced_format(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("Linking page\nhttps://c.example.net/\n")
+    assert read_export(path, format="gsc_sample").n_rows == 1
+    with pytest.raises(UnknownFormatError, match="no source URL column"):
+        read_export(path, format="ahrefs")
+    with pytest.raises(UnknownFormatError, match="unknown format 'nope'"):
+        read_export(path, format="nope")
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\r\n\r\n", b"\xff\xfe"])
+def test_empty_files(tmp_path, content):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    with pytest.raises(EmptyInputError, match="empty"):
+        read_export(path)
+
+
+def test_header_only_is_reported(tmp_path):
+    path = write_csv(tmp_path / "h.csv", AHREFS_HEADER, [])
+    result = read_export(path)
+    assert result.n_rows == 0 and any("no data rows" in p for p in result.problems)
+
+
+def test_binary_file(tmp_path):
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 20)
+    with pytest.raises(EncodingError, match="binary"):
+        read_export(path)
+
+
+def test_windows_1252_is_read_and_reported(tmp_path):
+    path = write_csv(tmp_path / "w.csv", AHREFS_HEADER, [ahrefs_row(Anchor="café crème")],
+                     encoding="cp1252")
+    result = read_export(path)
+    assert result.links.iloc[0]["anchor"] == "café crème"
+    assert any("Windows-1252" in p for p in result.problems)
+
+
+def test_bad_rows_are_rejected_with_line_and_the_rest_loads(tmp_path):
+    header = ",".join(AHREFS_HEADER)
+    good = ",".join(ahrefs_row().values())
+    extra = good + ",surplus,cells"
+    not_url = ",".join(ahrefs_row(Referring_page_URL="javascript:alert(1)").values())
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([header, good, extra, not_url, good]) + "\n")
+    result = read_export(path)
+    assert result.n_rows == 2
+    rejects = result.rejects.sort_values("line")
+    assert list(rejects["line"]) == [3, 4]
+    assert "expected 37 fields, saw 39" in rejects.iloc[0]["reason"]
+    assert "javascript" in rejects.iloc[1]["reason"]
+    assert rejects.iloc[1]["column"] == "Referring page URL"
+
+
+def test_unparsable_numbers_and_dates_become_missing_and_are_reported(tmp_path):
+    path = write_csv(tmp_path / "n.csv", AHREFS_HEADER, [
+        ahrefs_row(Domain_rating="high", First_seen="yesterday"), ahrefs_row()])
+    result = read_export(path)
+    assert pd.isna(result.links.iloc[0]["domain_rating"])
+    assert pd.isna(result.links.iloc[0]["first_seen"])
+    assert any("'Domain rating'" in p and "line(s) 2" in p for p in result.problems)
+    assert any("'First seen'" in p for p in result.problems)
+
+
+def test_huge_single_field(tmp_path):
+    huge = "A" * 100_000_000
+    path = write_csv(tmp_path / "huge.csv", AHREFS_HEADER, [ahrefs_row(Anchor=huge), ahrefs_row()])
+    result = read_export(path)
+    assert result.n_rows == 1
+    assert "100,000,000 characters" in result.rejects.iloc[0]["reason"]
+    assert result.rejects.iloc[0]["column"] == "Anchor"
+
+
+def test_hostile_strings_are_kept_as_data(tmp_path):
+    hostile = "=HYPERLINK(\"http://evil.example\")<script>alert(1)</script>\u202e'; DROP TABLE x;--"
+    path = write_csv(tmp_path / "h.csv", AHREFS_HEADER, [ahrefs_row(Anchor=hostile,
+                                                                    Referring_page_title=hostile)])
+    row = read_export(path).links.iloc[0]
+    assert row["anchor"] == hostile
+
+
+def test_chunked_reading_keeps_row_numbers(tmp_path):
+    from toxiclinks.readers import iter_export
+    rows = [ahrefs_row(Referring_page_URL=f"https://s{i}.example.com/") for i in range(25)]
+    path = write_csv(tmp_path / "c.csv", AHREFS_HEADER, rows)
+    chunks = [links for links, _ in iter_export(path, chunk_rows=10)]
+    assert [len(c) for c in chunks] == [10, 10, 5]
+    assert list(pd.concat(chunks)["source_row"]) == list(range(1, 26))
+
+
+def test_inspect_command(tmp_path, capsys):
+    path = write_csv(tmp_path / "s.csv", SEMRUSH_HEADER, [{
+        "Page ascore": "1", "Source url": "https://a.example.com/", "Target url": "https://b.example.com/",
+        "Anchor": "b"}, {"Source url": "not a url"}])
+    assert main(["inspect", str(path), "--rejects-dir", str(tmp_path / "rej")]) == 0
+    out = capsys.readouterr().out
+    assert "semrush" in out and "rows read: 1; rows rejected: 1" in out
+    assert "signals lacking:" in out and "surrounding text" in out
+    assert (tmp_path / "rej" / "s.csv.rejects.csv").exists()
+
+
+def test_inspect_command_errors_are_one_line(tmp_path, capsys):
+    assert main(["inspect", str(tmp_path / "missing.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "no such file" in err and "Traceback" not in err
