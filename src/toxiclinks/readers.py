@@ -422,7 +422,7 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, stats: _ValueStats,
     table["source_tool"] = pd.array([fmt.name] * n, dtype="string")
     table["source_file"] = pd.array([det.path] * n, dtype="string")
     table["source_row"] = pd.array(record, dtype="Float64")
-    _add_hosts(table)
+    add_hosts(table)
     is_ip = table["source_host"].str.match(r"^(\d+\.\d+\.\d+\.\d+|\[.*\])$").fillna(False)
     no_suffix = table["source_host"].notna() & table["source_suffix"].isna() & ~is_ip
     reject(no_suffix.fillna(False), src_header,
@@ -532,7 +532,7 @@ def _normalize_urls(col: pd.Series, no_scheme_ok: bool) -> tuple[pd.Series, pd.S
             pd.Series(errors, index=col.index, dtype="string"))
 
 
-def _add_hosts(table: pd.DataFrame) -> None:
+def add_hosts(table: pd.DataFrame) -> None:
     """Fill the derived host columns, splitting each distinct host once."""
     for prefix, fields in (("source", ("host", "site", "registered_domain", "suffix", "platform")),
                            ("target", ("host", "site"))):

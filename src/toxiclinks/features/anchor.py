@@ -1,0 +1,152 @@
+"""anchor__ features: what the anchor says, and how over-optimised the target's profile is."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from ..urls import host_of, split_host
+from .lexicons import GENERIC
+from .text import is_commercial, money_category, tokens, url_words
+
+FEATURES: dict[str, str] = {
+    "anchor__class": "anchor class: 0 empty, 1 brand, 2 naked URL, 3 generic, 4 exact-match "
+                     "commercial, 5 partial match, 6 compound (brand + keyword), 7 other text",
+    "anchor__is_exact_match": "the anchor is a commercial keyword and nothing else",
+    "anchor__money_category": "money niche of the anchor: 0 none, then gambling, adult, pharma, "
+                              "loans, essays, replicas, crypto, seo",
+    "anchor__money_words": "money-niche words in the anchor",
+    "anchor__commercial_words": "commercial modifiers in the anchor (buy, cheap, best, …)",
+    "anchor__word_count": "words in the anchor",
+    "anchor__length": "characters in the anchor",
+    "anchor__script_mismatch": "the anchor's script (Cyrillic, CJK, …) is not the target site's",
+    "anchor__target_exact_share": "share of the target's links in this batch with exact-match anchors",
+    "anchor__target_money_share": "share of the target's links in this batch with money anchors",
+    "anchor__same_anchor_sites_log": "log10 of how many sites link to the target with this same anchor",
+    "anchor__same_anchor_share": "share of the target's referring sites that use this same anchor",
+}
+CLASSES = ("empty", "brand", "naked URL", "generic", "exact-match commercial", "partial match",
+           "compound", "other")
+_URLISH = re.compile(r"^(https?://|www\.)|^[\w-]+(\.[\w-]+)+(/\S*)?$", re.I)
+_SCRIPT_BY_SUFFIX = {
+    "ru": "cyrillic", "by": "cyrillic", "ua": "cyrillic", "kz": "cyrillic", "bg": "cyrillic",
+    "xn--p1ai": "cyrillic", "rs": "cyrillic", "mk": "cyrillic", "cn": "cjk", "jp": "cjk",
+    "tw": "cjk", "hk": "cjk", "kr": "cjk", "gr": "greek", "il": "hebrew", "th": "thai",
+    "sa": "arabic", "ae": "arabic", "eg": "arabic", "ir": "arabic", "iq": "arabic",
+}
+
+
+def script_of(text: str) -> str:
+    """Dominant writing system of ``text``'s letters ("latin", "cyrillic", "cjk", …), "" if none."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        if ch.isascii():
+            name = "latin"
+        else:
+            uname = unicodedata.name(ch, "")
+            name = next((s for key, s in _SCRIPT_NAMES if key in uname), "latin" if "LATIN" in uname else "other")
+        counts[name] = counts.get(name, 0) + 1
+    return max(counts, key=counts.get) if counts else ""
+
+
+_SCRIPT_NAMES = (("CYRILLIC", "cyrillic"), ("CJK", "cjk"), ("HIRAGANA", "cjk"), ("KATAKANA", "cjk"),
+                 ("HANGUL", "cjk"), ("ARABIC", "arabic"), ("GREEK", "greek"), ("HEBREW", "hebrew"),
+                 ("THAI", "thai"), ("DEVANAGARI", "devanagari"))
+
+
+def brand_of(site: str) -> tuple[str, str]:
+    """The brand a target site's anchors would use: ("gearexample", "gear example")."""
+    label = site.split(".")[0] if site else ""
+    return re.sub(r"[^a-z0-9]", "", label.lower()), label.replace("-", " ").lower()
+
+
+def classify(anchor: str, target_site: str, target_path_words: frozenset[str]) -> tuple[int, int, int, int]:
+    """Anchor class code, money category code, money word count, commercial word count."""
+    text = anchor.strip()
+    if not text:
+        return 0, 0, 0, 0
+    words = tokens(text)
+    money = [money_category(w) for w in words]
+    money_hits = sum(m >= 0 for m in money)
+    money_code = next((m + 1 for m in money if m >= 0), 0)
+    commercial = sum(is_commercial(w) for w in words)
+    squashed = re.sub(r"[\W_]+", "", text.lower())
+    brand, _ = brand_of(target_site)
+    if _URLISH.match(text) and " " not in text:
+        return 2, money_code, money_hits, commercial
+    if text.lower().strip(" .!:»>→-") in GENERIC:
+        return 3, money_code, money_hits, commercial
+    has_brand = bool(brand) and len(brand) >= 3 and (brand in squashed or squashed in brand and len(squashed) >= 4)
+    keywords = sum(1 for w, m in zip(words, money, strict=True)
+                   if m >= 0 or is_commercial(w) or (len(w) >= 3 and w in target_path_words))
+    if has_brand:
+        extra = len(words) - max(1, len(brand_of(target_site)[1].split()))
+        return (6 if keywords and extra > 0 else 1), money_code, money_hits, commercial
+    if words and keywords / len(words) >= 0.6 and (money_hits or commercial or keywords >= 2):
+        return 4, money_code, money_hits, commercial
+    if keywords:
+        return 5, money_code, money_hits, commercial
+    return 7, money_code, money_hits, commercial
+
+
+def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
+    """Classify each distinct (anchor, target) once; profile shares per target site."""
+    anchor = links["anchor"]
+    target_site = links["target_site"].fillna("")
+    target_url = links["target_url"].fillna("")
+    key = anchor.fillna("\x00") + "\x01" + target_url
+    codes, uniques = pd.factorize(key)
+    table = np.zeros((len(uniques), 5), dtype=np.float64)
+    for i, k in enumerate(uniques):
+        text, _, url = k.partition("\x01")
+        if text == "\x00":
+            table[i] = np.nan
+            continue
+        site = _site_of(url)
+        path_words = frozenset(url_words(url.split("/", 3)[3] if url.count("/") >= 3 else ""))
+        cls, money_code, money_hits, commercial = classify(text, site, path_words)
+        expected = _SCRIPT_BY_SUFFIX.get(site.rsplit(".", 1)[-1], "latin") if site else ""
+        script = script_of(text)
+        mismatch = float(bool(script) and bool(expected) and script != expected)
+        table[i] = (cls, money_code, money_hits, commercial, mismatch)
+    per_row = table[codes]
+    missing = anchor.isna().to_numpy()
+    out = {
+        "anchor__class": per_row[:, 0],
+        "anchor__is_exact_match": np.where(missing, np.nan, (per_row[:, 0] == 4).astype(float)),
+        "anchor__money_category": per_row[:, 1],
+        "anchor__money_words": per_row[:, 2],
+        "anchor__commercial_words": per_row[:, 3],
+        "anchor__word_count": np.where(missing, np.nan, anchor.fillna("").str.split().str.len().to_numpy(dtype=float, na_value=0)),
+        "anchor__length": np.where(missing, np.nan, anchor.fillna("").str.len().to_numpy(dtype=float, na_value=0)),
+        "anchor__script_mismatch": per_row[:, 4],
+    }
+    # Over-optimisation is a property of the target's whole profile (this batch).
+    frame = pd.DataFrame({
+        "target": target_site.to_numpy(), "site": links["source_site"].fillna("").to_numpy(),
+        "exact": out["anchor__is_exact_match"], "money": (per_row[:, 2] > 0).astype(float),
+        "anchor": anchor.fillna("").str.lower().str.strip().to_numpy(),
+    })
+    frame.loc[missing, "money"] = np.nan
+    by_target = frame.groupby("target", sort=False)
+    out["anchor__target_exact_share"] = by_target["exact"].transform("mean").to_numpy()
+    out["anchor__target_money_share"] = by_target["money"].transform("mean").to_numpy()
+    same = frame.groupby(["target", "anchor"], sort=False)["site"].transform("nunique").to_numpy(dtype=float)
+    sites = by_target["site"].transform("nunique").to_numpy(dtype=float)
+    no_target = (target_site == "").to_numpy()
+    same = np.where(missing | no_target | (frame["anchor"] == "").to_numpy(), np.nan, same)
+    out["anchor__same_anchor_sites_log"] = np.log10(same)
+    out["anchor__same_anchor_share"] = same / np.maximum(sites, 1)
+    for name in ("anchor__target_exact_share", "anchor__target_money_share"):
+        out[name] = np.where(no_target, np.nan, out[name])
+    return out
+
+
+def _site_of(url: str) -> str:
+    """Site of a normalised target URL ("" when there is none)."""
+    return split_host(host_of(url)).site if url else ""

@@ -1,0 +1,94 @@
+"""placement__ features: where on the page the link sits, how it is marked, what surrounds it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+FEATURES: dict[str, str] = {
+    "placement__in_content": "the export says the link is in the page's main content",
+    "placement__sitewide": "the export marks the link as sitewide (template link)",
+    "placement__links_in_group_log": "log10 of identical links grouped into this one (sitewide repeats)",
+    "placement__link_type": "link type: 0 text, 1 image, 2 redirect, 3 frame, 4 form, 5 mention",
+    "placement__nofollow": 'rel="nofollow"',
+    "placement__ugc": 'rel="ugc"',
+    "placement__sponsored": 'rel="sponsored"',
+    "placement__qualified": "any of nofollow, ugc or sponsored: the link passes no credit",
+    "placement__region": "page region from saved HTML: 0 body/main, 1 header, 2 nav, 3 sidebar, "
+                         "4 footer, 5 comments, 6 author box",
+    "placement__cue_comment": "surrounding text or URL looks like a comment, forum post or signature",
+    "placement__cue_paid": "surrounding text mentions sponsored, advertorial, paid or guest post",
+    "placement__cue_partners": "the link sits in a partners, links, resources or blogroll list",
+    "placement__cue_footer": "surrounding text looks like a footer or credit line (©, powered by)",
+    "placement__url_directory": "the source URL or title looks like a directory or bookmark site",
+    "placement__url_profile": "the source URL is a user profile or member page",
+    "placement__url_depth": "path depth of the source URL",
+}
+LINK_TYPES = ("text", "image", "redirect", "frame", "form", "mention")
+REGIONS = ("body", "header", "nav", "sidebar", "footer", "comments", "author")
+
+_COMMENT = (r"(?:\bsays:|\bwrote:|\breply\b|\breplies\b|\bcomments?\b|\bposted by\b|\bquote\b|"
+            r"\bsignature\b|\bjoined:|\bposts:|\breputation\b|#comment|replytocom|comment-page|"
+            r"/comments?/|showthread|viewtopic|/threads?/|/topic/|/forum)")
+_PAID = (r"(?:sponsor|advertorial|\bpaid\b|\bpromoted\b|guest post|guest-post|write for us|"
+         r"write-for-us|submit (?:a )?guest|\bpr\b|press release|partner content|\bad\b|\bads\b)")
+_PARTNERS = r"(?:\bpartners?\b|\blinks\b|\bresources\b|\bblogroll\b|\bfriends\b|link exchange|useful links)"
+_FOOTER = (r"(?:©|\(c\) ?\d{4}|copyright|all rights reserved|powered by|designed by|"
+           r"theme by|developed by|web design by|website by)")
+_DIRECTORY = (r"(?:directory|directories|bookmark|submit[-_ ]?(?:url|site|link)|add[-_ ]?url|"
+              r"link[-_ ]?list|links?\.php|/dir/|webcatalog|catalog|listings?\b|free[-_ ]?links)")
+_PROFILE = r"(?:/users?/|/members?/|/profiles?/|/author/|/u/|member\.php|profile\.php|/people/|/@)"
+
+
+def _flag(series: pd.Series) -> np.ndarray:
+    """A nullable boolean column as 1.0/0.0/NaN."""
+    return series.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _matches(text: pd.Series, pattern: str) -> np.ndarray:
+    """1.0 where ``pattern`` occurs (case-insensitive), NaN where the text is missing."""
+    hit = text.str.contains(pattern, case=False, regex=True)
+    return hit.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
+    """Placement signals; unknown stays NaN."""
+    nofollow, ugc, sponsored = (_flag(links[c]) for c in ("nofollow", "ugc", "sponsored"))
+    known = ~(np.isnan(nofollow) & np.isnan(ugc) & np.isnan(sponsored))
+    qualified = np.where(known, (np.nan_to_num(nofollow) + np.nan_to_num(ugc)
+                                 + np.nan_to_num(sponsored) > 0).astype(float), np.nan)
+    link_type = links["link_type"].map({t: i for i, t in enumerate(LINK_TYPES)})
+    region = (links["region"].map({r: i for i, r in enumerate(REGIONS)})
+              if "region" in links else pd.Series(np.nan, index=links.index))
+    context = _join(links["left_context"], links["right_context"])
+    url = links["source_url"].astype("string")
+    title = links["source_title"].astype("string")
+    url_or_title = _join(url, title)
+    comment = np.fmax(_matches(context, _COMMENT), _matches(url, _COMMENT))
+    return {
+        "placement__in_content": _flag(links["in_content"]),
+        "placement__sitewide": _flag(links["sitewide"]),
+        "placement__links_in_group_log": np.log10(
+            links["links_in_group"].to_numpy(dtype=np.float64, na_value=np.nan).clip(min=1)),
+        "placement__link_type": link_type.to_numpy(dtype=np.float64, na_value=np.nan),
+        "placement__nofollow": nofollow,
+        "placement__ugc": ugc,
+        "placement__sponsored": sponsored,
+        "placement__qualified": qualified,
+        "placement__region": region.to_numpy(dtype=np.float64, na_value=np.nan),
+        "placement__cue_comment": comment,
+        "placement__cue_paid": np.fmax(_matches(context, _PAID), _matches(url_or_title, _PAID)),
+        "placement__cue_partners": np.fmax(_matches(context, _PARTNERS), _matches(url, r"(?:/partners?|/links|/resources|/blogroll)")),
+        "placement__cue_footer": _matches(context, _FOOTER),
+        "placement__url_directory": _matches(url_or_title, _DIRECTORY),
+        "placement__url_profile": _matches(url, _PROFILE),
+        "placement__url_depth": url.str.split("://").str[-1].str.count("/").to_numpy(
+            dtype=np.float64, na_value=np.nan) - 1,
+    }
+
+
+def _join(left: pd.Series, right: pd.Series) -> pd.Series:
+    """Two text columns joined by a space; missing only where both are missing."""
+    both_missing = left.isna() & right.isna()
+    joined = left.fillna("").astype("string") + " " + right.fillna("").astype("string")
+    return joined.mask(both_missing)

@@ -1,0 +1,86 @@
+"""topic__ features: does the source page talk about what the target site is about?
+
+Both sides become vectors of topic and money-niche word counts (lexicons in
+:mod:`.lexicons`); relevance is their cosine. Cheap, offline and explainable ("casino vs outdoor
+gear"). The target's topic comes from its URL words, the words the user gives (``site_topic``) and
+the natural anchors of its profile.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .lexicons import MONEY_NAMES, TOPIC_NAMES
+from .text import tokens, topic_vector, url_words
+
+FEATURES: dict[str, str] = {
+    "topic__similarity": "cosine of source and target topic vectors (0 = unrelated topics)",
+    "topic__source_topic_words": "topic words found in the source title and URL (how much we know)",
+    "topic__source_money_words": "money-niche words in the source title and URL",
+    "topic__target_money_niche": "the target site itself is in a money niche (casino anchors may be fine)",
+    "topic__source_money_match": "the source's money niche is also the target's niche",
+}
+N_TOPICS = len(TOPIC_NAMES)
+NAMES = (*TOPIC_NAMES, *MONEY_NAMES)
+
+
+def source_vectors(links: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Topic vector of each row's source (title + URL words), computed once per distinct page."""
+    text = links["source_title"].fillna("") + "\x01" + links["source_url"].fillna("")
+    codes, uniques = pd.factorize(text)
+    vecs = np.zeros((len(uniques), len(NAMES)), dtype=np.float32)
+    for i, value in enumerate(uniques):
+        title, _, url = value.partition("\x01")
+        vecs[i] = topic_vector(tokens(title) + url_words(url))
+    return vecs, codes
+
+
+def target_vectors(links: pd.DataFrame, anchor_class: np.ndarray, site_topic: str | None,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Topic vector per target site: its URL words, natural anchors and the user's words."""
+    sites = links["target_site"].fillna("")
+    codes, uniques = pd.factorize(sites)
+    vecs = np.zeros((len(uniques), len(NAMES)), dtype=np.float32)
+    user = topic_vector(tokens(site_topic)) * 5 if site_topic else None
+    # Natural anchors (brand, URL, other text) describe the site; money anchors are what is in doubt.
+    natural = np.isin(anchor_class, (1, 2, 7))
+    anchors = links["anchor"].fillna("").where(natural, "")
+    frame = pd.DataFrame({"code": codes, "url": links["target_url"].fillna(""), "anchor": anchors})
+    for code, group in frame.groupby("code", sort=False):
+        words: list[str] = []
+        for url in group["url"].unique()[:200]:
+            words.extend(url_words(url))
+        for anchor in group["anchor"].unique()[:500]:
+            words.extend(tokens(anchor))
+        vec = topic_vector(words)
+        if user is not None:
+            vec = vec + user
+        vecs[code] = vec
+    return vecs, codes
+
+
+def compute(links: pd.DataFrame, state, anchor_class: np.ndarray) -> dict[str, np.ndarray]:
+    """Relevance between each source and its target's topic."""
+    src, src_codes = source_vectors(links)
+    tgt, tgt_codes = target_vectors(links, anchor_class, getattr(state, "site_topic", None))
+    s, t = src[src_codes], tgt[tgt_codes]
+    s_norm, t_norm = np.linalg.norm(s, axis=1), np.linalg.norm(t, axis=1)
+    known = (s_norm > 0) & (t_norm > 0)
+    sim = np.where(known, (s * t).sum(axis=1) / np.where(known, s_norm * t_norm, 1), np.nan)
+    s_money, t_money = s[:, N_TOPICS:], t[:, N_TOPICS:]
+    t_money_share = t_money.sum(axis=1) / np.maximum(t.sum(axis=1), 1)
+    match = ((s_money > 0) & (t_money > 0)).any(axis=1).astype(float)
+    no_target = (links["target_site"].isna()).to_numpy()
+    return {
+        "topic__similarity": sim,
+        "topic__source_topic_words": s.sum(axis=1).astype(float),
+        "topic__source_money_words": s_money.sum(axis=1).astype(float),
+        "topic__target_money_niche": np.where(no_target, np.nan, t_money_share),
+        "topic__source_money_match": np.where(no_target, np.nan, match),
+    }
+
+
+def dominant(vec: np.ndarray) -> str:
+    """Name of the strongest topic in a vector, "" when it has none."""
+    return NAMES[int(np.argmax(vec))] if vec.sum() > 0 else ""
