@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..urls import host_of, split_host
 from .lexicons import GENERIC
-from .text import is_commercial, money_category, tokens, url_words
+from .text import is_commercial, money_category, pair_codes, tokens, url_words
 
 FEATURES: dict[str, str] = {
     "anchor__class": "anchor class: 0 empty, 1 brand, 2 naked URL, 3 generic, 4 exact-match "
@@ -98,13 +98,13 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     """Classify each distinct (anchor, target) once; profile shares per target site."""
     anchor = links["anchor"]
     target_site = links["target_site"].fillna("")
-    target_url = links["target_url"].fillna("")
-    key = anchor.fillna("\x00") + "\x01" + target_url
-    codes, uniques = pd.factorize(key)
-    table = np.zeros((len(uniques), 5), dtype=np.float64)
-    for i, k in enumerate(uniques):
-        text, _, url = k.partition("\x01")
-        if text == "\x00":
+    target_url = links["target_url"].fillna("").astype(object)
+    codes, first = pair_codes(anchor, target_url)
+    table = np.zeros((len(first), 5), dtype=np.float64)
+    anchors, urls = anchor.to_numpy(dtype=object, na_value=None), target_url.to_numpy(dtype=object)
+    for i, row in enumerate(first):
+        text, url = anchors[row], urls[row]
+        if text is None:
             table[i] = np.nan
             continue
         site = _site_of(url)

@@ -8,6 +8,7 @@ from collections import Counter
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 from .lexicons import COMMERCIAL, MONEY, MONEY_NAMES, TOPIC_NAMES, TOPICS
 
@@ -139,3 +140,13 @@ def _vocabulary() -> frozenset[str]:
 
 
 _WORDS = _vocabulary()
+
+
+def pair_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Factorize pairs of values: (code per row, row index of each distinct pair's first row)."""
+    ca, _ = pd.factorize(a, use_na_sentinel=False)
+    cb, _ = pd.factorize(b, use_na_sentinel=False)
+    codes, _ = pd.factorize(ca.astype(np.int64) * (int(cb.max(initial=0)) + 1) + cb)
+    first = np.full(int(codes.max(initial=-1)) + 1, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    return codes, first

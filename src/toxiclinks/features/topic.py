@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .lexicons import MONEY_NAMES, TOPIC_NAMES
-from .text import tokens, topic_vector, url_words
+from .text import pair_codes, tokens, topic_vector, url_words
 
 FEATURES: dict[str, str] = {
     "topic__similarity": "cosine of source and target topic vectors (0 = unrelated topics)",
@@ -27,12 +27,13 @@ NAMES = (*TOPIC_NAMES, *MONEY_NAMES)
 
 def source_vectors(links: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Topic vector of each row's source (title + URL words), computed once per distinct page."""
-    text = links["source_title"].fillna("") + "\x01" + links["source_url"].fillna("")
-    codes, uniques = pd.factorize(text)
-    vecs = np.zeros((len(uniques), len(NAMES)), dtype=np.float32)
-    for i, value in enumerate(uniques):
-        title, _, url = value.partition("\x01")
-        vecs[i] = topic_vector(tokens(title) + url_words(url))
+    titles = links["source_title"].fillna("").astype(object)
+    urls = links["source_url"].fillna("").astype(object)
+    codes, first = pair_codes(titles, urls)
+    titles, urls = titles.to_numpy(), urls.to_numpy()
+    vecs = np.zeros((len(first), len(NAMES)), dtype=np.float32)
+    for i, row in enumerate(first):
+        vecs[i] = topic_vector(tokens(titles[row]) + url_words(urls[row]))
     return vecs, codes
 
 
