@@ -53,3 +53,20 @@ def write_csv(path: Path, header: list[str], rows: list[dict[str, str]] | list[l
         data = gzip.compress(data)
     path.write_bytes(data)
     return path
+
+
+def canonical(rows: list[dict]) -> pd.DataFrame:
+    """A canonical link table from a few hand-written links (missing fields stay unknown)."""
+    import pandas as pd
+
+    from toxiclinks import schema
+    from toxiclinks.readers import add_hosts
+    from toxiclinks.urls import normalize_url
+
+    frame = pd.DataFrame(rows)
+    for col in ("source_url", "target_url"):
+        if col in frame:
+            frame[col] = frame[col].map(lambda u: normalize_url(u) if isinstance(u, str) else None)
+    table = schema.conform(frame)
+    add_hosts(table)
+    return table

@@ -27,6 +27,61 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_synth(args: argparse.Namespace) -> int:
+    """Write seeded, labelled link profiles."""
+    from .synth import write
+
+    links, labels, count = write(args.out, args.targets, args.links_per_target, args.seed,
+                                 labels=not args.no_labels)
+    print(f"wrote {count:,} links to {links}" + (f" and labels to {labels}" if labels else ""))
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    """Train, evaluate against baselines, save, and track in MLflow."""
+    from .train import markdown_table, train
+
+    result = train(args.export, args.labels, params_path=args.config, out=args.out,
+                   track=not args.no_track)
+    print(f"\nmodel saved to {result.folder} (metrics in {result.folder / 'metrics.md'})")
+    print(markdown_table(result.table))
+    print("\ndomain-only check (real domains, source URL only, TLD-matched):")
+    print(markdown_table(result.domain_check))
+    if result.run_id:
+        print(f"\nMLflow run {result.run_id}; registered as toxiclinks version "
+              f"{result.registered_version} (alias 'challenger')")
+    for note in result.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    """Score exports and write links, domains, disavow file and report."""
+    from .audit import run_audit
+
+    result = run_audit(args.exports, args.out, existing_disavow=args.existing_disavow,
+                       allowlist=args.allowlist, denylist=args.denylist, site_topic=args.site_topic,
+                       model=args.model, force=args.force, formats=args.format)
+    print(result.summary())
+    return 0
+
+
+def _cmd_disavow_validate(args: argparse.Namespace) -> int:
+    """Check disavow files against Google's rules."""
+    from .disavow import validate
+
+    status = 0
+    for path in args.files:
+        problems = validate(path)
+        errors = [p for p in problems if "redundant" not in p]
+        for p in problems:
+            print(p)
+        print(f"{path}: {'valid' if not errors else f'{len(errors)} problem(s)'}"
+              + (f", {len(problems) - len(errors)} redundant line(s)" if len(problems) > len(errors) else ""))
+        status = status or (1 if errors else 0)
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from . import __version__
@@ -41,6 +96,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", help="force a format instead of detecting it")
     p.add_argument("--rejects-dir", help="write each file's rejected rows as CSV into this folder")
     p.set_defaults(func=_cmd_inspect)
+
+    p = sub.add_parser("audit", help="score exports; write links, domains, disavow file and report")
+    p.add_argument("exports", nargs="+", metavar="EXPORT")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--existing-disavow", metavar="FILE", help="the disavow file already uploaded (kept whole)")
+    p.add_argument("--allowlist", metavar="FILE", help="domains never to disavow, one per line")
+    p.add_argument("--denylist", metavar="FILE", help="domains always treated as toxic")
+    p.add_argument("--site-topic", metavar="WORDS", help='what the audited site is about ("outdoor gear")')
+    p.add_argument("--model", metavar="PATH|models:/NAME@ALIAS", help="model folder or MLflow model URI")
+    p.add_argument("--format", help="force an export format instead of detecting it")
+    p.add_argument("--force", action="store_true", help="replace an existing DIR/disavow.txt")
+    p.set_defaults(func=_cmd_audit)
+
+    p = sub.add_parser("disavow", help="disavow file tools")
+    dsub = p.add_subparsers(dest="disavow_command", required=True)
+    v = dsub.add_parser("validate", help="check disavow files against Google's rules, line by line")
+    v.add_argument("files", nargs="+", metavar="FILE")
+    v.set_defaults(func=_cmd_disavow_validate)
+
+    p = sub.add_parser("synth", help="write seeded, labelled link profiles (Ahrefs format)")
+    p.add_argument("--out", required=True, help="folder for links.csv and labels.csv")
+    p.add_argument("--targets", type=int, default=20, help="fictional target sites")
+    p.add_argument("--links-per-target", type=int, default=250, help="median links per target")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--no-labels", action="store_true", help="write only the export")
+    p.set_defaults(func=_cmd_synth)
+
+    p = sub.add_parser("train", help="train a model on labelled exports (seed data by default)")
+    p.add_argument("--export", action="append", default=[], help="export file (repeatable)")
+    p.add_argument("--labels", action="append", default=[], help="labels CSV (repeatable)")
+    p.add_argument("--config", help="parameters JSON (default training/params.json)")
+    p.add_argument("--out", default="models/default", help="model folder to write")
+    p.add_argument("--no-track", action="store_true", help="do not log to MLflow")
+    p.set_defaults(func=_cmd_train)
     for register in _REGISTRARS:
         register(sub)
     return parser

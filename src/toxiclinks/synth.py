@@ -418,6 +418,8 @@ class _Row:
             path = s.choice(["/partners/", "/links/", "/resources/", "/friends/"])
         else:
             path = "/" + "-".join(slug_words) + s.choice(["/", ".html", "/"])
+        if r.random() < 0.1:  # homepage links (blogrolls, sitewide, partner lists) in every scheme
+            path = "/"
         scheme = "https" if r.random() < 0.8 else "http"
         www = "www." if r.random() < 0.3 and site.count(".") == 1 else ""
         url = f"{scheme}://{www}{site}{path}"

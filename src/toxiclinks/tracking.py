@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +15,31 @@ def setup() -> str:
 
     uri = tracking_uri()
     mlflow.set_tracking_uri(uri)
-    if uri.startswith("sqlite:"):
-        os.environ.setdefault("MLFLOW_ARTIFACTS_DESTINATION", str(home() / "mlartifacts"))
     return uri
 
 
-def _pyfunc_class():
-    """The MLflow pyfunc wrapper (kept out of import time, so mlflow loads only when used)."""
-    import mlflow.pyfunc
+def _experiment(name: str) -> None:
+    """Use experiment ``name``; with a local store, keep its artifacts in ``TOXICLINKS_HOME``."""
+    import mlflow
 
-    class _Pyfunc(mlflow.pyfunc.PythonModel):
-        """Scores canonical links; for generic MLflow tooling. toxiclinks itself loads the native model."""
+    if mlflow.get_experiment_by_name(name) is None:
+        local = tracking_uri().startswith("sqlite:")
+        location = (home() / "mlartifacts").as_uri() if local else None
+        mlflow.create_experiment(name, artifact_location=location)
+    mlflow.set_experiment(name)
 
-        def load_context(self, context):
-            from .model import load
 
-            self.model = load(Path(context.artifacts["model"]))
+def _signature():
+    """Model signature: the canonical link table (only source_url required) → toxicity 0-100."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, DataType, Schema
 
-        def predict(self, context, model_input, params=None):
-            import pandas as pd
+    from .schema import FIELDS
 
-            proba = self.model.predict_proba(model_input)
-            return pd.DataFrame({"toxicity": (proba * 100).round(1)})
-
-    return _Pyfunc
+    kinds = {"str": DataType.string, "float": DataType.double}
+    inputs = [ColSpec(kinds.get(f.kind) or AnyType(), f.name, required=f.name == "source_url")
+              for f in FIELDS]
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema([ColSpec(DataType.double, "toxicity")]))
 
 
 def log_model(folder: Path, params: dict[str, Any], metrics: dict[str, float], input_example,
@@ -49,10 +49,8 @@ def log_model(folder: Path, params: dict[str, Any], metrics: dict[str, float], i
     """Log a run (params, metrics, dataset, the model) and register it; return (run id, version)."""
     setup()
     import mlflow
-    import pandas as pd
-    from mlflow.models import infer_signature
 
-    mlflow.set_experiment(experiment)
+    _experiment(experiment)
     with mlflow.start_run(run_name=run_name) as run:
         mlflow.log_params({k: v for k, v in params.items() if v is not None})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
@@ -61,9 +59,9 @@ def log_model(folder: Path, params: dict[str, Any], metrics: dict[str, float], i
         for name, table in (tables or {}).items():
             mlflow.log_table(table, artifact_file=f"{name}.json")
         example = input_example.astype(object).where(input_example.notna(), None)
-        signature = infer_signature(example, pd.DataFrame({"toxicity": [0.0] * len(example)}))
+        signature = _signature()
         info = mlflow.pyfunc.log_model(
-            name="model", python_model=_pyfunc_class()(), artifacts={"model": str(folder)},
+            name="model", python_model=str(Path(__file__).with_name("mlflow_model.py")), artifacts={"model": str(folder)},
             signature=signature, input_example=example, registered_model_name=model_name,
         )
         version = str(info.registered_model_version)

@@ -24,7 +24,12 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
-from sklearn.metrics import average_precision_score, brier_score_loss, precision_recall_curve, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    precision_recall_curve,
+    roc_auc_score,
+)
 
 from . import reference, schema
 from .errors import InputError, LabelsError
@@ -33,7 +38,7 @@ from .labels import join_labels, read_labels
 from .model import ToxicityModel, save
 from .readers import add_hosts, read_export
 
-DEFAULT_PARAMS = Path(__file__).resolve().parents[2] / "training" / "params.json"
+DEFAULT_PARAMS = Path(__file__).with_name("data") / "params.json"  # training/params.json links here
 
 #: Canonical fields each export tool carries (what a profile looks like through that tool).
 VIEWS: dict[str, tuple[str, ...]] = {
@@ -70,7 +75,7 @@ class TrainResult:
 
 
 def load_params(path: str | Path | None) -> dict[str, Any]:
-    """Training parameters from JSON (``training/params.json`` by default)."""
+    """Training parameters from JSON (the packaged ``params.json`` by default)."""
     path = Path(path) if path else DEFAULT_PARAMS
     try:
         return json.loads(path.read_text("utf-8"))
@@ -175,7 +180,8 @@ def grouped_split(groups: np.ndarray, fractions: tuple[float, ...], seed: int) -
 def fit_model(train: pd.DataFrame, y_train: np.ndarray, calib: pd.DataFrame, y_calib: np.ndarray,
               params: dict[str, Any], weights: np.ndarray | None = None) -> ToxicityModel:
     """Fit features and booster on ``train``, then isotonic calibration on ``calib``."""
-    features = LinkFeatures(tld_smoothing=params.get("tld_smoothing", 200.0)).fit(train, y_train)
+    features = LinkFeatures(tld_smoothing=params.get("tld_smoothing", 200.0),
+                            reference_split=params.get("train_reference_split", "partial")).fit(train, y_train)
     X = features.transform(train)
     names = list(features.get_feature_names_out())
     lgb_params = {"objective": "binary", "verbosity": -1, "num_threads": 2,
@@ -184,6 +190,8 @@ def fit_model(train: pd.DataFrame, y_train: np.ndarray, calib: pd.DataFrame, y_c
     data = lgb.Dataset(X, label=y_train, weight=weights, feature_name=names,
                        categorical_feature=[c for c in CATEGORICAL if c in names], free_raw_data=True)
     booster = lgb.train(lgb_params, data, num_boost_round=rounds)
+    # Shipped models use the full known lists; training saw only part of them on purpose.
+    features.use_reference(params.get("reference_split", "known"))
     model = ToxicityModel(features, booster, np.array([0.0, 1.0]), np.array([0.0, 1.0]))
     raw = model.raw_score(model.transform(calib))
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y_calib)
@@ -269,36 +277,44 @@ def evaluate(model: ToxicityModel, test: pd.DataFrame, y: np.ndarray) -> dict[st
 
 
 def domain_only_check(model: ToxicityModel, per_tld: int, seed: int) -> pd.DataFrame:
-    """Score held-out real domains (spam vs popular) from the source URL alone, matched on TLD."""
+    """Score real domains (spam vs popular) from the source URL alone, matched on TLD.
+
+    Two sets: the held-out fifth of the reference lists (no feature ever saw them: what names
+    alone are worth) and the listed part (what list membership is worth at audit time).
+    """
+    rows = {}
+    for split, label in (("holdout", "held-out names"), ("known", "names on the shipped lists")):
+        y, links = _tld_matched_domains(split, per_tld, seed)
+        X = model.transform(links)
+        p = model.calibrate(model.raw_score(X))
+        tld_rate = X[:, model.feature_names.index("domain__tld_spam_rate")]
+        for name, values in ((f"model, source URL only: {label}", p),
+                             (f"baseline: TLD spam rate only: {label}", tld_rate)):
+            rows[name] = {**scores(y, values), "domains": len(y),
+                          "TLDs": links["source_suffix"].nunique()}
+    return pd.DataFrame(rows).T
+
+
+def _tld_matched_domains(split: str, per_tld: int, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """Equal numbers of spam and popular domains per TLD, as URL-only links."""
     rng = np.random.default_rng(seed)
-    spam = sorted(reference.spam_domains("holdout"))
-    popular = sorted(reference.popular_domains("holdout"))
-
-    def tld(d: str) -> str:
-        return d.rsplit(".", 1)[-1]
-
-    by_tld_spam, by_tld_pop = pd.Series(spam).groupby(pd.Series(spam).map(tld)), pd.Series(popular).groupby(pd.Series(popular).map(tld))
-    spam_groups = {k: list(v) for k, v in by_tld_spam}
-    pop_groups = {k: list(v) for k, v in by_tld_pop}
-    domains, labels = [], []
+    spam = pd.Series(sorted(reference.spam_domains(split)))
+    popular = pd.Series(sorted(reference.popular_domains(split)))
+    spam_groups = dict(tuple(spam.groupby(spam.str.rsplit(".", n=1).str[-1])))
+    pop_groups = dict(tuple(popular.groupby(popular.str.rsplit(".", n=1).str[-1])))
+    domains: list[str] = []
+    labels: list[int] = []
     for suffix in sorted(set(spam_groups) & set(pop_groups)):
         k = min(per_tld, len(spam_groups[suffix]), len(pop_groups[suffix]))
         if k < 3:
             continue
-        domains += list(rng.choice(spam_groups[suffix], k, replace=False)) + list(rng.choice(pop_groups[suffix], k, replace=False))
+        domains += list(rng.choice(spam_groups[suffix].to_numpy(), k, replace=False))
+        domains += list(rng.choice(pop_groups[suffix].to_numpy(), k, replace=False))
         labels += [1] * k + [0] * k
     links = schema.empty_table(len(domains))
     links["source_url"] = pd.array([f"http://{d}/" for d in domains], dtype="string")
     add_hosts(links)
-    y = np.array(labels)
-    X = model.transform(links)
-    p = model.calibrate(model.raw_score(X))
-    tld_rate = X[:, model.feature_names.index("domain__tld_spam_rate")]
-    rows = {"model, source URL only": scores(y, p), "baseline: TLD spam rate only": scores(y, tld_rate)}
-    table = pd.DataFrame(rows).T
-    table["domains"] = len(y)
-    table["TLDs"] = len({tld(d) for d in domains})
-    return table
+    return np.array(labels), links
 
 
 def train(exports: list[str] | None = None, label_files: list[str] | None = None, *,
@@ -338,7 +354,10 @@ def train(exports: list[str] | None = None, label_files: list[str] | None = None
     for label, row in list(ev["table"].iterrows())[1:]:
         short = "tld" if "TLD" in label else "redflags"
         metrics.update({f"baseline_{short}_{k}": row[k] for k in ("roc_auc", "pr_auc", "brier")})
-    metrics.update({f"domain_check_{('model' if 'model' in i else 'tld')}_roc_auc": r["roc_auc"] for i, r in check.iterrows()})
+    for index, row in check.iterrows():
+        who = "model" if index.startswith("model") else "tld"
+        which = "heldout" if "held-out" in index else "listed"
+        metrics[f"domain_check_{which}_{who}_roc_auc"] = row["roc_auc"]
     metrics.update(train_links=int(train_m.sum()), test_links=int(test_m.sum()), train_seconds=train_seconds)
     model.metadata.update(name="toxiclinks", version="local", trained_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                           params=params, metrics=metrics, thresholds={"toxic": 0.6, "suspicious": 0.3})

@@ -118,9 +118,21 @@ def _extractor() -> tldextract.TLDExtract:
                                  include_psl_private_domains=True)
 
 
+def is_platform(host: str) -> bool:
+    """Whether ``host`` is a hosting platform itself (blogspot.com, sites.google.com), not a site on it."""
+    if host in EXTRA_PLATFORMS:
+        return True
+    ext = _extractor()(host)
+    return bool(ext.is_private and not ext.domain)
+
+
 @cache
 def split_host(host: str) -> HostParts:
-    """Split a normalised host into site, registered domain, suffix, subdomain and platform."""
+    """Split a normalised host into site, registered domain, suffix, subdomain and platform.
+
+    A platform host itself (sites.google.com, whose sites live in paths) is its own site and
+    its own platform, so nothing ever disavows google.com for it.
+    """
     bare = host.strip("[]")
     try:
         ipaddress.ip_address(bare)
@@ -131,7 +143,9 @@ def split_host(host: str) -> HostParts:
     icann = _extractor()(host, include_psl_private_domains=False)
     registered = icann.top_domain_under_public_suffix or host
     platform, site = "", registered
-    if ext.is_private and ext.domain:
+    if is_platform(host):
+        platform, site = host, host
+    elif ext.is_private and ext.domain:
         platform, site = ext.suffix, f"{ext.domain}.{ext.suffix}"
     else:
         labels = host.split(".")

@@ -46,8 +46,7 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y=None) -> LinkFeatures:
         """Learn the TLD spam rates (when ``y`` is given) and load the reference lists."""
         links = _validate(X)
-        self.spam_domains_ = reference.spam_domains(self.reference_split)
-        self.popular_ranks_ = reference.popular_domains(self.reference_split)
+        self.use_reference(self.reference_split)
         if y is not None:
             labels = np.asarray(y, dtype=float)
             suffix = links["source_suffix"].fillna("").to_numpy(object)
@@ -59,6 +58,13 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
         else:
             self.tld_rates_, self.tld_prior_ = {}, np.nan
         self.feature_names_out_ = np.array(list(FEATURES), dtype=object)
+        return self
+
+    def use_reference(self, split: str) -> LinkFeatures:
+        """Load the reference lists of ``split`` (see :func:`toxiclinks.reference.spam_domains`)."""
+        self.reference_split = split
+        self.spam_domains_ = reference.spam_domains(split)
+        self.popular_ranks_ = reference.popular_domains(split)
         return self
 
     def tld_rate(self, suffix: str) -> float:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..urls import host_of, split_host
 from .lexicons import GENERIC
-from .text import is_commercial, money_category, pair_codes, tokens, url_words
+from .text import is_commercial, money_category, pair_codes, tokens, topic_category, url_words
 
 FEATURES: dict[str, str] = {
     "anchor__class": "anchor class: 0 empty, 1 brand, 2 naked URL, 3 generic, 4 exact-match "
@@ -82,8 +82,11 @@ def classify(anchor: str, target_site: str, target_path_words: frozenset[str]) -
     if text.lower().strip(" .!:»>→-") in GENERIC:
         return 3, money_code, money_hits, commercial
     has_brand = bool(brand) and len(brand) >= 3 and (brand in squashed or squashed in brand and len(squashed) >= 4)
+    # Keywords: money words, commercial modifiers, words of the target URL and topic nouns
+    # ("hiking boots"): an anchor made of them is what a rank-seeking link would use.
     keywords = sum(1 for w, m in zip(words, money, strict=True)
-                   if m >= 0 or is_commercial(w) or (len(w) >= 3 and w in target_path_words))
+                   if m >= 0 or is_commercial(w) or (len(w) >= 3 and w in target_path_words)
+                   or topic_category(w) >= 0)
     if has_brand:
         extra = len(words) - max(1, len(brand_of(target_site)[1].split()))
         return (6 if keywords and extra > 0 else 1), money_code, money_hits, commercial

@@ -1,0 +1,244 @@
+"""``toxiclinks audit``: exports in; links, domains, a disavow file and a report out.
+
+Outputs (each written atomically, CSV cells escaped against formula injection):
+``links.csv`` and ``links.parquet`` (every link with toxicity, verdict and reasons, plus an empty
+``label`` column a reviewer can fill and import back), ``domains.csv`` (one row per referring
+site with the recommended action), ``disavow.txt``, ``report.html`` and, when rows were rejected,
+``rejects.csv``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import disavow, schema
+from .errors import DisavowError, InputError
+from .model import ToxicityModel, load
+from .readers import REJECT_COLUMNS, read_export
+from .report import ReportData, render
+from .safeio import atomic_open, write_csv_atomic
+from .score import score
+from .urls import is_platform
+
+LINK_COLUMNS = ["source_file", "source_row", "source_url", "target_url", "anchor", "source_site",
+                "toxicity", "verdict", "reasons", "anchor_class", "placement", "label"]
+
+
+@dataclass
+class AuditResult:
+    """What an audit wrote and found."""
+
+    out_dir: Path
+    links: int
+    rejected: int
+    verdicts: dict[str, int]
+    domains: int
+    actions: dict[str, int]
+    disavow_domains: int
+    disavow_urls: int
+    alarms: list[str]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The one-screen summary printed at the end."""
+        v = self.verdicts
+        lines = [
+            f"Audited {self.links:,} links from {self.domains:,} referring sites in {self.seconds:.1f} s"
+            + (f" ({self.rejected:,} rows rejected: see rejects.csv)" if self.rejected else ""),
+            f"  toxic {v.get('toxic', 0):,} · suspicious {v.get('suspicious', 0):,} · ok {v.get('ok', 0):,}"
+            f" · unknown {v.get('unknown', 0):,}",
+            "  sites: " + " · ".join(f"{k} {n:,}" for k, n in self.actions.items()),
+            f"  disavow.txt: {self.disavow_domains:,} new domain: entries, {self.disavow_urls:,} new URLs",
+            *[f"  ALARM: {a}" for a in self.alarms],
+            *[f"  note: {n}" for n in self.notes],
+            f"Open {self.out_dir / 'report.html'} first; review before uploading disavow.txt.",
+        ]
+        return "\n".join(lines)
+
+
+class Progress:
+    """A one-line progress display on a terminal; silent otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.perf_counter()
+
+    def step(self, text: str, done: int = 0, total: int = 0) -> None:
+        if not self.enabled:
+            return
+        bar = ""
+        if total:
+            filled = int(30 * done / total)
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} "
+        sys.stderr.write(f"\r\x1b[2K{bar}{text} ({time.perf_counter() - self.started:.1f} s)")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+def read_site_list(path: str | Path | None) -> list[str]:
+    """An allowlist/denylist: one domain, ``domain:`` line or URL per line; ``#`` comments."""
+    if not path:
+        return []
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such allowlist file", path=str(path))
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+
+
+def domain_table(links: pd.DataFrame, scored: pd.DataFrame, allow: list[str]) -> pd.DataFrame:
+    """One row per referring site: counts, worst/typical toxicity, reasons and the action."""
+    frame = pd.DataFrame({
+        "source_site": links["source_site"].fillna(links["source_host"]).fillna("").to_numpy(object),
+        "toxicity": scored["toxicity"].to_numpy(float), "verdict": scored["verdict"].to_numpy(object),
+        "reasons": scored["reasons"].to_numpy(object),
+    })
+    if len(frame) == 0:
+        return pd.DataFrame(columns=["source_site", "links", "toxic", "suspicious", "unknown",
+                                     "worst_toxicity", "typical_toxicity", "action", "reasons"])
+    g = frame.groupby("source_site", sort=False)
+    table = pd.DataFrame({
+        "links": g.size(),
+        "toxic": g["verdict"].agg(lambda s: int((s == "toxic").sum())),
+        "suspicious": g["verdict"].agg(lambda s: int((s == "suspicious").sum())),
+        "unknown": g["verdict"].agg(lambda s: int((s == "unknown").sum())),
+        "worst_toxicity": g["toxicity"].max(),
+        "typical_toxicity": g["toxicity"].median(),
+        "reasons": g["reasons"].agg(_top_reasons),
+    }).reset_index()
+    allowed = {a.lower().removeprefix("domain:") for a in allow}
+    action = np.full(len(table), "keep", dtype=object)
+    share = table["toxic"] / table["links"]
+    action[(table["suspicious"] > 0) | (table["unknown"] == table["links"])] = "review"
+    action[table["toxic"] > 0] = "disavow these URLs"
+    platform = table["source_site"].map(is_platform).to_numpy(bool)
+    action[(share >= 0.5).to_numpy() & ~platform] = "disavow domain"
+    action[table["source_site"].map(lambda s: any(s == a or s.endswith("." + a) for a in allowed)).to_numpy(bool)] = "keep (allowlisted)"
+    table["action"] = action
+    return table.sort_values(["worst_toxicity", "links"], ascending=False).reset_index(drop=True)
+
+
+def _top_reasons(reasons: pd.Series) -> str:
+    """The three most frequent reason phrases among a site's links."""
+    counts: dict[str, int] = {}
+    for text in reasons:
+        for phrase in str(text).split("; "):
+            if phrase:
+                counts[phrase] = counts.get(phrase, 0) + 1
+    return "; ".join(sorted(counts, key=counts.get, reverse=True)[:3])
+
+
+def anchor_alarms(links: pd.DataFrame, scored: pd.DataFrame) -> list[str]:
+    """Over-optimisation alarms: one keyword anchor ≥ 30% of ≥ 10 links; money anchors ≥ 20%."""
+    alarms = []
+    frame = pd.DataFrame({"target": links["target_site"].fillna("").to_numpy(object),
+                          "anchor": links["anchor"].fillna("").str.lower().str.strip().to_numpy(object),
+                          "cls": scored["anchor_class"].to_numpy(object)})
+    frame = frame[(frame["target"] != "") & (frame["cls"] != "unknown")]
+    for target, group in frame.groupby("target", sort=False):
+        if len(group) < 10:
+            continue
+        keyword = group[group["cls"].isin(["exact-match commercial", "partial match", "compound"])]
+        if len(keyword):
+            top = keyword["anchor"].value_counts()
+            if top.iloc[0] / len(group) >= 0.3:
+                alarms.append(f"{target}: the keyword anchor '{top.index[0]}' is {top.iloc[0] / len(group):.0%} "
+                              f"of {len(group):,} links (natural profiles are led by brand and URL anchors)")
+        exact_share = (group["cls"] == "exact-match commercial").mean()
+        if exact_share >= 0.2:
+            alarms.append(f"{target}: {exact_share:.0%} of anchors are exact-match commercial keywords")
+    return alarms[:20]
+
+
+def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str | None = None,
+              allowlist: str | None = None, denylist: str | None = None, site_topic: str | None = None,
+              model: ToxicityModel | str | None = None, progress: bool = True, force: bool = False,
+              formats: str | None = None) -> AuditResult:
+    """Audit exports with a model; write every output into ``out_dir``."""
+    started = time.perf_counter()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("output path exists and is not a folder", path=str(out))
+    bar = Progress(progress)
+    allow, deny = read_site_list(allowlist), read_site_list(denylist)
+    existing_lines, existing_problems = ([], []) if not existing_disavow else disavow.read(existing_disavow)
+    _guard_previous_disavow(out / "disavow.txt", existing_disavow, force)
+    bar.step("loading model")
+    mdl = model if isinstance(model, ToxicityModel) else load(model)
+    tables, rejects, notes = [], [], list(existing_problems)
+    for i, path in enumerate(exports, start=1):
+        bar.step(f"reading {Path(path).name}", i - 1, len(exports))
+        result = read_export(path, formats)
+        tables.append(result.links)
+        if len(result.rejects):
+            rejects.append(result.rejects)
+        notes += [f"{path}: {p}" for p in result.problems]
+    links = pd.concat(tables, ignore_index=True) if tables else schema.empty_table()
+    rejected = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
+    bar.step(f"scoring {len(links):,} links")
+    scored = score(mdl, links, allow=allow, deny=deny, site_topic=site_topic)
+    bar.step("writing outputs")
+    table = pd.DataFrame({c: links[c] for c in ("source_file", "source_row", "source_url", "target_url",
+                                                "anchor", "source_site")})
+    table["source_row"] = table["source_row"].astype("Int64")
+    for c in ("toxicity", "verdict", "reasons", "anchor_class", "placement"):
+        table[c] = scored[c].to_numpy()
+    table["label"] = ""
+    domains = domain_table(links, scored, allow)
+    rec = disavow.Recommendation()
+    for r in domains[domains["action"] == "disavow domain"].itertuples():
+        rec.domains[r.source_site] = f"{r.source_site}: {r.toxic}/{r.links} links toxic, worst {r.worst_toxicity:.0f}: {r.reasons}"
+    url_sites = set(domains.loc[domains["action"] == "disavow these URLs", "source_site"])
+    toxic_rows = table[(table["verdict"] == "toxic") & table["source_site"].isin(url_sites)]
+    for r in toxic_rows.itertuples():
+        rec.urls.setdefault(r.source_url, f"toxicity {r.toxicity:.0f}: {r.reasons}")
+    merged = disavow.merge(existing_lines, rec, allow=allow, today=dt.date.today())
+    alarms = anchor_alarms(links, scored)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv_atomic(table[LINK_COLUMNS], out / "links.csv")
+    with atomic_open(out / "links.parquet", "wb") as fh:
+        table[LINK_COLUMNS].to_parquet(fh, index=False)
+    write_csv_atomic(domains, out / "domains.csv")
+    with atomic_open(out / "disavow.txt") as fh:
+        fh.write(merged.text)
+    if len(rejected):
+        write_csv_atomic(rejected, out / "rejects.csv")
+    label = f"{mdl.name} version {mdl.version}"
+    report = ReportData(title=f"Backlink audit — {', '.join(sorted(set(links['target_site'].dropna().unique()[:3]))) or 'links'}",
+                        links=table, domains=domains, files=[str(p) for p in exports],
+                        rejected=len(rejected), model_label=label,
+                        disavow_added_domains=merged.added_domains, disavow_added_urls=merged.added_urls,
+                        disavow_kept=merged.kept, disavow_marked=merged.marked, disavow_notes=merged.notes,
+                        existing_disavow=existing_disavow, alarms=alarms)
+    with atomic_open(out / "report.html") as fh:
+        fh.write(render(report))
+    bar.close()
+    return AuditResult(out, len(table), len(rejected), table["verdict"].value_counts().to_dict(),
+                       len(domains), domains["action"].value_counts().to_dict(),
+                       len(merged.added_domains), len(merged.added_urls), alarms,
+                       time.perf_counter() - started, notes + merged.notes)
+
+
+def _guard_previous_disavow(target: Path, existing: str | None, force: bool) -> None:
+    """Refuse to replace a disavow.txt whose entries the new file would not keep."""
+    if not target.exists() or force:
+        return
+    if existing and Path(existing).resolve() == target.resolve():
+        return
+    lines, _ = disavow.read(target)
+    if any(ln.kind in ("domain", "url") for ln in lines):
+        raise DisavowError(f"{target} already exists with entries; the new file would not keep them. "
+                           f"Pass it as --existing-disavow {target} to merge, or --force to replace it.")
+

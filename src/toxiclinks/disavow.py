@@ -1,0 +1,264 @@
+"""Google disavow files: parse, validate line by line, and merge without losing anything.
+
+Google's rules: plain text, UTF-8 (or 7-bit ASCII); one URL or ``domain:example.com`` per line;
+``#`` comments; at most 100,000 lines (blank and comment lines count) and 2 MB; URLs at most 2,048
+characters; ``domain:`` takes no scheme, path or wildcard. An upload *replaces* the previous file,
+so :func:`merge` keeps every existing line, in order, and only appends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DisavowError
+from .urls import URLError, is_platform, normalize_host, normalize_url, split_host
+
+MAX_LINES = 100_000
+MAX_BYTES = 2 * 1024 * 1024
+MAX_URL = 2048
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a disavow file."""
+
+    number: int
+    raw: str
+    kind: str  # comment | blank | domain | url | invalid
+    value: str = ""  # normalised domain or URL
+    error: str = ""
+
+
+def parse_line(number: int, raw: str) -> Line:
+    """Classify and check one line."""
+    text = raw.strip()
+    if not text:
+        return Line(number, raw, "blank")
+    if text.startswith("#"):
+        return Line(number, raw, "comment")
+    if text.lower().startswith("domain:"):
+        value = text[len("domain:"):].strip()
+        if not value:
+            return Line(number, raw, "invalid", error="domain: needs a domain name")
+        if "://" in value:
+            return Line(number, raw, "invalid", error="domain: takes no scheme (write domain:example.com)")
+        if "/" in value:
+            return Line(number, raw, "invalid", error="domain: takes no path (write domain:example.com)")
+        if "*" in value:
+            return Line(number, raw, "invalid", error="domain: takes no wildcard; it already covers subdomains")
+        try:
+            host = normalize_host(value)
+        except URLError as exc:
+            return Line(number, raw, "invalid", error=str(exc))
+        return Line(number, raw, "domain", host)
+    if len(text) > MAX_URL:
+        return Line(number, raw, "invalid", error=f"URL is {len(text):,} characters long (limit {MAX_URL:,})")
+    if "://" not in text:
+        return Line(number, raw, "invalid",
+                    error="not a URL or domain: line; write a full URL (https://…) or domain:example.com")
+    try:
+        return Line(number, raw, "url", normalize_url(text))
+    except URLError as exc:
+        return Line(number, raw, "invalid", error=str(exc))
+
+
+def parse(text: str) -> list[Line]:
+    """All lines of a disavow file's text."""
+    return [parse_line(i, raw) for i, raw in enumerate(text.splitlines(), start=1)]
+
+
+def read(path: str | Path) -> tuple[list[Line], list[str]]:
+    """Read a disavow file: its lines, and problems with the file as a whole."""
+    path = Path(path)
+    if not path.is_file():
+        raise DisavowError(f"{path}: no such disavow file")
+    data = path.read_bytes()
+    problems = []
+    if b"\x00" in data[:4096]:
+        raise DisavowError(f"{path}: binary file, not a disavow text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(f"{path}: line {line}: not UTF-8 (Google accepts UTF-8 or 7-bit ASCII); "
+                        "read as Windows-1252")
+        text = data.decode("cp1252", errors="replace")
+    return parse(text), problems
+
+
+def validate(path: str | Path) -> list[str]:
+    """Every rule a disavow file breaks, as ``file: line N: message``; empty when valid."""
+    lines, problems = read(path)
+    size = Path(path).stat().st_size
+    if size > MAX_BYTES:
+        problems.append(f"{path}: file is {size:,} bytes (limit {MAX_BYTES:,})")
+    if len(lines) > MAX_LINES:
+        problems.append(f"{path}: file has {len(lines):,} lines (limit {MAX_LINES:,}, comments and blanks count)")
+    seen: dict[str, int] = {}
+    domains = {ln.value: ln.number for ln in lines if ln.kind == "domain"}
+    for ln in lines:
+        if ln.kind == "invalid":
+            problems.append(f"{path}: line {ln.number}: {ln.error}: {ln.raw.strip()[:100]!r}")
+        elif ln.kind in ("domain", "url"):
+            key = f"{ln.kind}:{ln.value}"
+            if key in seen:
+                problems.append(f"{path}: line {ln.number}: duplicate of line {seen[key]} (allowed, but redundant)")
+            seen.setdefault(key, ln.number)
+            if ln.kind == "url":
+                covering = covered_by(ln.value, domains)
+                if covering:
+                    problems.append(f"{path}: line {ln.number}: already covered by domain:{covering} "
+                                    f"on line {domains[covering]} (allowed, but redundant)")
+    return problems
+
+
+def covered_by(url_or_host: str, domains: Iterable[str]) -> str | None:
+    """The ``domain:`` entry (if any) that covers a URL or host."""
+    host = url_or_host.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    domain_set = set(domains)
+    labels = host.split(".")
+    for i in range(len(labels) - 1):
+        candidate = ".".join(labels[i:])
+        if candidate in domain_set:
+            return candidate
+    return None
+
+
+@dataclass
+class Recommendation:
+    """What to add: whole sites and single URLs, each with a one-line reason."""
+
+    domains: dict[str, str] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Merged:
+    """The merged file's lines and what changed."""
+
+    lines: list[str]
+    added_domains: list[str]
+    added_urls: list[str]
+    kept: int
+    marked: list[str]
+    notes: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (),
+          today: dt.date | None = None, comments: bool = True) -> Merged:
+    """Keep every existing line, mark redundant ones, append new entries in a dated section.
+
+    Never writes a ``domain:`` line for an allowlisted site or a whole hosting platform; collapses
+    URLs into domains (and drops per-entry comments) rather than exceed Google's limits.
+    """
+    today = today or dt.date.today()
+    allow_set = {a.strip().lower().removeprefix("domain:") for a in allow if a.strip()}
+    existing_domains = {ln.value: ln.number for ln in existing if ln.kind == "domain"}
+    existing_urls = {ln.value for ln in existing if ln.kind == "url"}
+    out: list[str] = []
+    marked: list[str] = []
+    seen: dict[str, int] = {}
+    for ln in existing:
+        if ln.kind in ("domain", "url"):
+            key = f"{ln.kind}:{ln.value}"
+            note = ""
+            if key in seen:
+                note = f"duplicate of line {seen[key]}"
+            elif ln.kind == "url" and (cover := covered_by(ln.value, existing_domains)):
+                note = f"covered by domain:{cover}"
+            seen.setdefault(key, ln.number)
+            if note:
+                out.append(f"# toxiclinks: next line is redundant ({note}); kept as it was")
+                marked.append(f"line {ln.number}: {note}")
+        elif ln.kind == "invalid":
+            out.append(f"# toxiclinks: next line is invalid ({ln.error}); kept as it was")
+            marked.append(f"line {ln.number}: invalid: {ln.error}")
+        out.append(ln.raw.rstrip("\r\n"))
+    notes: list[str] = []
+    new_domains = {}
+    for site, reason in rec.domains.items():
+        site = site.lower()
+        if _allowed(site, allow_set):
+            notes.append(f"{site}: allowlisted, not disavowed")
+            continue
+        parts = split_host(site)
+        if not parts.platform and parts.registered_domain != site and parts.site != site:
+            site = parts.site
+        if is_platform(site):
+            notes.append(f"{site}: a hosting platform, never disavowed whole; its URLs are listed instead")
+            continue
+        if covered_by(site, existing_domains) or site in new_domains:
+            continue
+        new_domains[site] = reason
+    new_urls = {}
+    for url, reason in rec.urls.items():
+        host = url.split("://", 1)[-1].split("/", 1)[0]
+        if _allowed(host, allow_set):
+            continue
+        if url in existing_urls or covered_by(url, existing_domains) or covered_by(url, new_domains):
+            continue
+        new_urls[url] = reason
+    budget_lines = MAX_LINES - len(out) - 3
+    body = _section(new_domains, new_urls, comments)
+    if len(body) > budget_lines or _size(out + body) > MAX_BYTES:
+        notes.append("the file would exceed Google's limits with one comment per entry; comments dropped")
+        body = _section(new_domains, new_urls, False)
+    if len(body) > budget_lines or _size(out + body) > MAX_BYTES:
+        collapsed = _collapse(new_urls)
+        notes.append(f"still over the limits: {len(new_urls):,} URLs collapsed into "
+                     f"{len(collapsed):,} domain: entries")
+        for site in collapsed:
+            if not _allowed(site, allow_set) and not is_platform(site):
+                new_domains.setdefault(site, "collapsed from URLs")
+        new_urls = {u: r for u, r in new_urls.items() if is_platform(_site_of_url(u))}
+        body = _section(new_domains, new_urls, False)
+    if len(body) > budget_lines or _size(out + body) > MAX_BYTES:
+        raise DisavowError(f"even collapsed into domains, {len(body):,} new lines do not fit beside "
+                           f"the {len(out):,} existing ones within Google's limits")
+    if body:
+        out += ["", f"# Added by toxiclinks on {today.isoformat()}: {len(new_domains):,} domains, "
+                f"{len(new_urls):,} URLs. Review before uploading."] + body
+    return Merged(out, list(new_domains), list(new_urls), sum(ln.kind in ("domain", "url") for ln in existing),
+                  marked, notes)
+
+
+def _section(domains: dict[str, str], urls: dict[str, str], comments: bool) -> list[str]:
+    """The appended lines, with one comment per entry when ``comments``."""
+    lines: list[str] = []
+    for site, reason in sorted(domains.items()):
+        if comments and reason:
+            lines.append(f"# {_one_line(reason)}")
+        lines.append(f"domain:{site}")
+    for url, reason in sorted(urls.items()):
+        if comments and reason:
+            lines.append(f"# {_one_line(reason)}")
+        lines.append(url)
+    return lines
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(s.encode("utf-8")) + 1 for s in lines)
+
+
+def _allowed(host: str, allow: set[str]) -> bool:
+    labels = host.lower().removeprefix("www.").split(".")
+    return any(".".join(labels[i:]) in allow for i in range(len(labels)))
+
+
+def _site_of_url(url: str) -> str:
+    return split_host(url.split("://", 1)[-1].split("/", 1)[0]).site
+
+
+def _collapse(urls: dict[str, str]) -> list[str]:
+    return sorted({_site_of_url(u) for u in urls})

@@ -1,0 +1,273 @@
+"""Scoring: calibrated toxicity 0-100, a verdict, and the reasons in plain words.
+
+The same function serves the batch audit and the HTTP service, so they cannot disagree. Reasons
+come from the model's per-feature contributions (TreeSHAP), turned into sentences an auditor would
+write ("exact-match money anchor 'cheap viagra'", "sitewide footer link"). Contributions are
+expensive, so they are computed only for the links whose reasons are shown (toxic and suspicious).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from .features import anchor as anchor_features
+from .features import placement as placement_features
+from .features import topic as topic_features
+from .features.lexicons import MONEY_NAMES
+from .model import ToxicityModel
+
+VERDICTS = ("toxic", "suspicious", "ok", "unknown")
+OUTPUT_COLUMNS = ["source_file", "source_row", "source_url", "target_url", "anchor", "source_site",
+                  "toxicity", "verdict", "reasons"]
+# Evidence groups: a link whose export carries none of these cannot be judged from the URL alone.
+_EVIDENCE = ("anchor__class", "placement__in_content", "placement__qualified", "placement__link_type",
+             "domain__authority", "domain__traffic_log", "topic__similarity", "domain__outbound_links_log")
+
+
+def thresholds(model: ToxicityModel) -> tuple[float, float]:
+    """(toxic, suspicious) probability thresholds stored with the model."""
+    t = model.metadata.get("thresholds") or {}
+    return float(t.get("toxic", 0.6)), float(t.get("suspicious", 0.3))
+
+
+def score(model: ToxicityModel, links: pd.DataFrame, *, allow: Iterable[str] = (),
+          deny: Iterable[str] = (), site_topic: str | None = None, explain: str = "flagged",
+          top_k: int = 3) -> pd.DataFrame:
+    """Score canonical links; return ``toxicity``, ``verdict`` and ``reasons`` per link.
+
+    ``allow``/``deny`` are site names that override the model (``verdict`` ok / toxic).
+    ``explain`` is ``"flagged"`` (reasons for toxic and suspicious links), ``"all"`` or ``"none"``.
+    """
+    features = model.features
+    if site_topic:
+        features = _with_topic(model, site_topic)
+    X = features.transform(links)
+    proba = model.calibrate(model.raw_score(X))
+    names = model.feature_names
+    toxic_t, suspicious_t = thresholds(model)
+    verdict = np.where(proba >= toxic_t, "toxic", np.where(proba >= suspicious_t, "suspicious", "ok")).astype(object)
+    evidence = np.zeros(len(links), dtype=int)
+    for name in _EVIDENCE:
+        evidence += ~np.isnan(X[:, names.index(name)])
+    listed = X[:, names.index("domain__in_spam_list")] == 1
+    verdict[(evidence == 0) & ~listed & (proba < toxic_t)] = "unknown"
+    reasons = np.full(len(links), "", dtype=object)
+    site = links["source_site"].fillna(links["source_host"]).fillna("").to_numpy(object)
+    allow_set, deny_set = _site_set(allow), _site_set(deny)
+    allowed = _in_sites(site, links, allow_set)
+    denied = _in_sites(site, links, deny_set) & ~allowed
+    if explain != "none":
+        rows = np.flatnonzero(np.isin(verdict, ("toxic", "suspicious")) & ~allowed & ~denied) \
+            if explain == "flagged" else np.arange(len(links))
+        if len(rows):
+            target_topic = _target_topics(links, X, names, features.site_topic)
+            reasons[rows] = explain_rows(model, links.iloc[rows], X[rows], top_k=top_k,
+                                         target_topics=target_topic[rows])
+    verdict[allowed] = "ok"
+    reasons[allowed] = "on your allowlist"
+    verdict[denied] = "toxic"
+    reasons[denied] = "on your denylist"
+    return pd.DataFrame({"toxicity": np.round(proba * 100, 1), "verdict": verdict, "reasons": reasons,
+                         "anchor_class": _anchor_class_names(X, names),
+                         "placement": placement_label(X, names)}, index=links.index)
+
+
+def _anchor_class_names(X: np.ndarray, names: list[str]) -> np.ndarray:
+    """Anchor class codes as names ("unknown" when the export has no anchors)."""
+    codes = X[:, names.index("anchor__class")]
+    labels = np.array([*anchor_features.CLASSES, "unknown"], dtype=object)
+    return labels[np.where(np.isnan(codes), len(anchor_features.CLASSES), codes).astype(int)]
+
+
+def placement_label(X: np.ndarray, names: list[str]) -> np.ndarray:
+    """One placement word per link for reports: comment, sitewide, footer, in content, …"""
+    def col(name: str) -> np.ndarray:
+        return X[:, names.index(name)]
+
+    region = col("placement__region")
+    out = np.full(len(X), "unknown", dtype=object)
+    out[col("placement__in_content") == 0] = "outside content"
+    out[col("placement__in_content") == 1] = "in content"
+    out[col("placement__cue_partners") == 1] = "links/partners page"
+    out[col("placement__url_directory") == 1] = "directory"
+    out[col("placement__cue_footer") == 1] = "footer"
+    out[(col("placement__sitewide") == 1) | (col("placement__links_in_group_log") >= 0.5)] = "sitewide"
+    out[col("placement__cue_comment") == 1] = "comment/forum"
+    known_region = ~np.isnan(region)
+    out[known_region] = np.array(placement_features.REGIONS, dtype=object)[region[known_region].astype(int)]
+    return out
+
+
+def _with_topic(model: ToxicityModel, site_topic: str):
+    """A copy of the fitted features with the user's site topic set."""
+    import copy
+
+    features = copy.copy(model.features)
+    features.site_topic = site_topic
+    return features
+
+
+def _site_set(sites: Iterable[str]) -> frozenset[str]:
+    """Normalise allow/deny entries: 'domain:x.com', 'https://x.com/', 'X.com' → 'x.com'."""
+    out = set()
+    for s in sites:
+        s = s.strip().lower().removeprefix("domain:")
+        s = s.split("://", 1)[-1].split("/", 1)[0].removeprefix("www.")
+        if s and not s.startswith("#"):
+            out.add(s)
+    return frozenset(out)
+
+
+def _in_sites(site: np.ndarray, links: pd.DataFrame, sites: frozenset[str]) -> np.ndarray:
+    """Links whose source site, host or any parent domain of the host is in ``sites``."""
+    if not sites:
+        return np.zeros(len(site), dtype=bool)
+    hosts = links["source_host"].fillna("").to_numpy(object)
+    codes, uniques = pd.factorize(hosts)
+    hit = np.array([any(".".join(h.split(".")[i:]) in sites for i in range(h.count(".") + 1))
+                    for h in uniques], dtype=bool)
+    return hit[codes] if len(uniques) else np.zeros(len(site), dtype=bool)
+
+
+# -- reasons ----------------------------------------------------------------------------------
+def _target_topics(links: pd.DataFrame, X: np.ndarray, names: list[str], site_topic: str | None) -> np.ndarray:
+    """Name of each link's target topic, as the topic features saw it ("" when unknown)."""
+    vecs, codes = topic_features.target_vectors(links, X[:, names.index("anchor__class")], site_topic)
+    topic_names = np.array([topic_features.dominant(v) for v in vecs] + [""], dtype=object)
+    return topic_names[np.where(codes < 0, len(vecs), codes)]
+
+
+def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k: int = 3,
+                 target_topics: np.ndarray | None = None) -> list[str]:
+    """Top reasons, joined with '; ', for each row, from per-feature contributions."""
+    contrib = model.contributions(X)[:, :-1]
+    names = model.feature_names
+    order = np.argsort(-contrib, axis=1)[:, : top_k + 3]
+    out = []
+    for i in range(len(X)):
+        row = links.iloc[i].copy()
+        row["target_topic"] = target_topics[i] if target_topics is not None else ""
+        phrases: list[str] = []
+        for j in order[i]:
+            if contrib[i, j] <= 0.05 or len(phrases) >= top_k:
+                break
+            phrase = describe(names[j], X[i], names, row)
+            if phrase and phrase not in phrases:
+                phrases.append(phrase)
+        out.append("; ".join(phrases) if phrases else "several weak signals together")
+    return out
+
+
+def _value(X_row: np.ndarray, names: list[str], name: str) -> float:
+    return float(X_row[names.index(name)])
+
+
+def _short(text, limit: int = 40) -> str:
+    text = "" if text is None or text is pd.NA else str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(name: str, X_row: np.ndarray, names: list[str], row: pd.Series) -> str:
+    """One feature's value as a phrase an auditor would write (empty when not worth saying)."""
+    v = _value(X_row, names, name)
+    if np.isnan(v):
+        return ""
+    fn = _PHRASES.get(name)
+    if fn is not None:
+        return fn(v, X_row, names, row)
+    return ""
+
+
+def _anchor_phrase(v, X_row, names, row) -> str:
+    anchor = _short(row.get("anchor"))
+    cls = int(_value(X_row, names, "anchor__class"))
+    money = int(_value(X_row, names, "anchor__money_category") or 0) if not np.isnan(_value(X_row, names, "anchor__money_category")) else 0
+    niche = f"{MONEY_NAMES[money - 1]} " if money else ""
+    if cls == 4:
+        return f"exact-match {niche or 'commercial '}anchor '{anchor}'"
+    if money:
+        return f"{niche}anchor '{anchor}'"
+    if cls == 5:
+        return f"partial-match keyword anchor '{anchor}'"
+    if cls == 6:
+        return f"brand + keyword anchor '{anchor}'"
+    if cls == 0:
+        return "image link without alt text"
+    return ""
+
+
+def _topic_phrase(v, X_row, names, row) -> str:
+    if v > 0.3:
+        return ""
+    frame = pd.DataFrame([row])
+    src, codes = topic_features.source_vectors(frame)
+    source_topic = topic_features.dominant(src[codes[0]])
+    target = row.get("target_topic") or ""
+    if source_topic and target and source_topic != target:
+        return f"off-topic source: {source_topic} vs {target}"
+    return f"source page ({source_topic or 'unrelated topic'}) is unrelated to the target site"
+
+
+def _fmt_count(v: float) -> str:
+    n = 10 ** v
+    return f"{n:,.0f}"
+
+
+_PHRASES: dict[str, Callable[..., str]] = {
+    "anchor__class": _anchor_phrase,
+    "anchor__is_exact_match": _anchor_phrase,
+    "anchor__money_category": _anchor_phrase,
+    "anchor__money_words": _anchor_phrase,
+    "anchor__commercial_words": lambda v, X, n, r: f"commercial anchor '{_short(r.get('anchor'))}'" if v > 0 else "",
+    "anchor__script_mismatch": lambda v, X, n, r: f"anchor '{_short(r.get('anchor'))}' is in another script than the target site" if v else "",
+    "anchor__target_exact_share": lambda v, X, n, r: f"over-optimised profile: {v:.0%} of the target's anchors are exact-match",
+    "anchor__target_money_share": lambda v, X, n, r: f"{v:.0%} of the target's anchors are money keywords",
+    "anchor__same_anchor_sites_log": lambda v, X, n, r: f"the same anchor comes from {_fmt_count(v)} sites" if v >= 0.5 else "",
+    "anchor__same_anchor_share": lambda v, X, n, r: f"{v:.0%} of referring sites use this same anchor" if v >= 0.05 else "",
+    "placement__in_content": lambda v, X, n, r: "link outside the main content (footer, sidebar or navigation)" if v == 0 else "",
+    "placement__sitewide": lambda v, X, n, r: "sitewide link" if v == 1 else "",
+    "placement__links_in_group_log": lambda v, X, n, r: f"sitewide/template link repeated {_fmt_count(v)} times" if v >= 0.5 else "",
+    "placement__link_type": lambda v, X, n, r: f"{placement_features.LINK_TYPES[int(v)]} link" if v >= 1 else "",
+    "placement__qualified": lambda v, X, n, r: "followed link: no nofollow, ugc or sponsored" if v == 0 else "",
+    "placement__nofollow": lambda v, X, n, r: "followed link: no nofollow" if v == 0 else "",
+    "placement__sponsored": lambda v, X, n, r: "not marked rel=sponsored" if v == 0 else "",
+    "placement__ugc": lambda v, X, n, r: "",
+    "placement__cue_comment": lambda v, X, n, r: "comment or forum-signature link" if v else "",
+    "placement__cue_paid": lambda v, X, n, r: "page says sponsored/guest post" if v else "",
+    "placement__cue_partners": lambda v, X, n, r: "links/partners page (link exchange pattern)" if v else "",
+    "placement__cue_footer": lambda v, X, n, r: "footer or credit link ('powered by', ©)" if v else "",
+    "placement__url_directory": lambda v, X, n, r: "directory or bookmark page" if v else "",
+    "placement__url_profile": lambda v, X, n, r: "user profile page" if v else "",
+    "placement__region": lambda v, X, n, r: f"link in the page's {placement_features.REGIONS[int(v)]}" if v >= 1 else "",
+    "topic__similarity": _topic_phrase,
+    "topic__source_money_words": lambda v, X, n, r: "source page is about gambling, adult, pharma or other money niches" if v else "",
+    "topic__source_topic_words": lambda v, X, n, r: "",
+    "domain__in_spam_list": lambda v, X, n, r: "site is on public spam/disavow lists" if v else "",
+    "domain__outbound_links_log": lambda v, X, n, r: f"page links out {_fmt_count(v)} times" if v >= 1.5 else "",
+    "domain__linked_domains_log": lambda v, X, n, r: f"site links out to {_fmt_count(v)} domains (link-farm pattern)" if v >= 2.5 else "",
+    "domain__traffic_log": lambda v, X, n, r: "source site has no organic traffic" if v < 1 else "",
+    "domain__traffic_per_refdomain": lambda v, X, n, r: "authority without traffic" if v < 0.5 else "",
+    "domain__authority": lambda v, X, n, r: f"low-authority source ({v:.0f}/100)" if v < 15 else f"authority {v:.0f}/100 with other red flags",
+    "domain__page_authority": lambda v, X, n, r: "",
+    "domain__trust_ratio": lambda v, X, n, r: f"low trust for its citation flow (TF/CF {v:.2f})" if v < 0.5 else "",
+    "domain__tool_spam": lambda v, X, n, r: "the export tool flags it as spam" if v >= 0.5 else "",
+    "domain__http_error": lambda v, X, n, r: "source page returns an HTTP error" if v else "",
+    "domain__keyword_count": lambda v, X, n, r: f"keyword-stuffed domain name ({r.get('source_site')})" if v >= 2 else "",
+    "domain__money_word": lambda v, X, n, r: f"money word in the domain name ({r.get('source_site')})" if v else "",
+    "domain__tld_spam_rate": lambda v, X, n, r: f".{r.get('source_suffix')} sites are often spam" if v >= 0.5 else "",
+    "domain__is_platform_site": lambda v, X, n, r: f"free-hosting site on {r.get('source_platform')}" if v else "",
+    "domain__hyphen_count": lambda v, X, n, r: "hyphenated keyword domain" if v >= 2 else "",
+    "domain__digit_ratio": lambda v, X, n, r: "digits in the domain name" if v > 0.2 else "",
+    "domain__char_entropy": lambda v, X, n, r: "random-looking domain name" if v > 3.6 else "",
+    "domain__is_ip": lambda v, X, n, r: "source is a bare IP address" if v else "",
+    "domain__subdomain_depth": lambda v, X, n, r: "deep subdomain" if v >= 2 else "",
+    "profile__site_links_log": lambda v, X, n, r: f"{_fmt_count(v)} links from this site" if v >= 0.7 else "",
+    "profile__site_pages_log": lambda v, X, n, r: f"{_fmt_count(v)} pages of this site link to you" if v >= 0.7 else "",
+    "profile__site_targets": lambda v, X, n, r: f"site links to {v:.0f} different targets in this export" if v >= 2 else "",
+    "profile__site_money_share": lambda v, X, n, r: f"{v:.0%} of this site's links use money anchors" if v >= 0.3 else "",
+    "profile__site_sitewide_share": lambda v, X, n, r: "this site's links are sitewide" if v >= 0.5 else "",
+    "profile__velocity_ratio": lambda v, X, n, r: f"part of a link burst ({v:.0f}× the usual new sites that week)" if v >= 3 else "",
+}

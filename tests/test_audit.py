@@ -1,0 +1,159 @@
+"""The audit end to end: every output, every input row accounted for, safe files, a real browser."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pandas as pd
+import pytest
+
+from tests.exports import AHREFS_HEADER, ahrefs_row, write_csv
+from toxiclinks.audit import run_audit
+from toxiclinks.cli import main
+from toxiclinks.disavow import parse, validate
+from toxiclinks.errors import DisavowError
+from toxiclinks.safeio import atomic_open
+from toxiclinks.synth import write as synth_write
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export")
+    links, labels, _ = synth_write(folder, 2, 300, seed=99)
+    # Add hostile and broken rows to the real-looking export.
+    extra = folder / "extra.csv"
+    write_csv(extra, AHREFS_HEADER, [
+        ahrefs_row(Anchor='=HYPERLINK("http://evil.example","x")', Referring_page_URL="https://evil.example.com/a"),
+        ahrefs_row(Anchor="<script>alert('x')</script>", Referring_page_URL="https://xss.example.net/b"),
+        ahrefs_row(Referring_page_URL="not a url"),
+    ])
+    return links, labels, extra
+
+
+def test_audit_writes_every_output(tmp_path, small_model, export):
+    links_csv, labels_csv, extra = export
+    out = tmp_path / "audit"
+    result = run_audit([str(links_csv), str(extra)], out, model=small_model.folder, progress=False)
+    for name in ("links.csv", "links.parquet", "domains.csv", "disavow.txt", "report.html", "rejects.csv"):
+        assert (out / name).exists(), name
+    links = pd.read_csv(out / "links.csv", keep_default_na=False)
+    n_input = sum(1 for _ in open(links_csv)) - 1 + 3
+    rejects = pd.read_csv(out / "rejects.csv")
+    assert len(links) + len(rejects) == n_input  # every input row is scored or rejected
+    assert result.links == len(links) and result.rejected == 1
+    assert links["toxicity"].between(0, 100).all()
+    assert set(links["verdict"]) <= {"toxic", "suspicious", "ok", "unknown"}
+    flagged = links[links["verdict"].isin(["toxic", "suspicious"])]
+    assert len(flagged) > 0 and (flagged["reasons"].str.len() > 0).all()
+    assert links["source_row"].astype(int).min() == 1
+    # The parquet copy holds the same rows.
+    assert len(pd.read_parquet(out / "links.parquet")) == len(links)
+    # Formula injection is escaped in CSV.
+    assert "'=HYPERLINK" in (out / "links.csv").read_text()
+    # The disavow file passes Google's rules, and domains.csv explains each action.
+    assert [p for p in validate(out / "disavow.txt") if "redundant" not in p] == []
+    domains = pd.read_csv(out / "domains.csv")
+    assert set(domains["action"]) <= {"keep", "review", "disavow these URLs", "disavow domain", "keep (allowlisted)"}
+    disavowed = {ln.value for ln in parse((out / "disavow.txt").read_text()) if ln.kind == "domain"}
+    assert disavowed == set(domains.loc[domains["action"] == "disavow domain", "source_site"])
+
+
+def test_audit_finds_the_labelled_toxic_links(tmp_path, small_model, export):
+    links_csv, labels_csv, _ = export
+    out = tmp_path / "audit"
+    run_audit([str(links_csv)], out, model=small_model.folder, progress=False)
+    scored = pd.read_csv(out / "links.csv")
+    labels = pd.read_csv(labels_csv)
+    toxic = labels["label"].eq("toxic").to_numpy()
+    # Directional check on unseen profiles: toxic links score far higher than natural ones.
+    assert scored.loc[toxic, "toxicity"].median() > scored.loc[~toxic, "toxicity"].median() + 30
+
+
+def test_existing_disavow_is_kept_and_guarded(tmp_path, small_model, export):
+    links_csv, _, _ = export
+    existing = tmp_path / "uploaded.txt"
+    existing.write_text("# my file\ndomain:keep-me.com\nhttps://old.example/x\n")
+    out = tmp_path / "audit"
+    run_audit([str(links_csv)], out, model=small_model.folder, existing_disavow=str(existing), progress=False)
+    text = (out / "disavow.txt").read_text()
+    assert text.startswith("# my file\ndomain:keep-me.com\nhttps://old.example/x\n")
+    # A second audit into the same folder must not silently replace that file.
+    with pytest.raises(DisavowError, match="--existing-disavow"):
+        run_audit([str(links_csv)], out, model=small_model.folder, progress=False)
+    run_audit([str(links_csv)], out, model=small_model.folder, progress=False,
+              existing_disavow=str(out / "disavow.txt"))
+    assert (out / "disavow.txt").read_text().startswith("# my file\ndomain:keep-me.com\n")
+
+
+def test_allowlist_overrides_the_model(tmp_path, small_model, export):
+    links_csv, _, _ = export
+    first = tmp_path / "a"
+    run_audit([str(links_csv)], first, model=small_model.folder, progress=False)
+    domains = pd.read_csv(first / "domains.csv")
+    worst = domains.iloc[0]["source_site"]
+    allow = tmp_path / "allow.txt"
+    allow.write_text(f"# partners\ndomain:{worst}\n")
+    second = tmp_path / "b"
+    run_audit([str(links_csv)], second, model=small_model.folder, allowlist=str(allow), progress=False)
+    links = pd.read_csv(second / "links.csv")
+    assert set(links.loc[links["source_site"] == worst, "verdict"]) == {"ok"}
+    assert worst not in (second / "disavow.txt").read_text()
+
+
+def test_report_escapes_hostile_text(tmp_path, small_model, export):
+    _, _, extra = export
+    out = tmp_path / "audit"
+    run_audit([str(extra)], out, model=small_model.folder, progress=False)
+    html = (out / "report.html").read_text()
+    assert "<script>alert" not in html and "default-src 'none'" in html
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is installed by .ci/run")
+def test_report_renders_in_a_real_browser(tmp_path, small_model, export):
+    links_csv, _, _ = export
+    out = tmp_path / "audit"
+    run_audit([str(links_csv)], out, model=small_model.folder, progress=False)
+    shot = tmp_path / "report.png"
+    dom = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", (out / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert "Riskiest referring sites" in dom.stdout and "<svg" in dom.stdout
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile2'}", f"--screenshot={shot}", "--window-size=1200,1600",
+         (out / "report.html").as_uri()], capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path):
+    target = tmp_path / "disavow.txt"
+    target.write_text("domain:old.com\n")
+    with pytest.raises(RuntimeError), atomic_open(target) as fh:
+        fh.write("domain:half")
+        raise RuntimeError("crash mid-write")
+    assert target.read_text() == "domain:old.com\n"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_audit_command_errors_are_clear(tmp_path, capsys, small_model):
+    assert main(["audit", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o"),
+                 "--model", str(small_model.folder)]) == 2
+    assert "no such file" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert main(["audit", str(empty), "--out", str(tmp_path / "o"), "--model", str(small_model.folder)]) == 2
+    assert "empty" in capsys.readouterr().err
+    assert main(["audit", str(empty), "--out", str(tmp_path / "o"), "--model", str(tmp_path)]) == 2
+    assert "no model" in capsys.readouterr().err
+
+
+def test_audit_command_prints_summary(tmp_path, capsys, small_model, export):
+    links_csv, _, _ = export
+    assert main(["audit", str(links_csv), "--out", str(tmp_path / "o"), "--model", str(small_model.folder),
+                 "--site-topic", "outdoor gear"]) == 0
+    out = capsys.readouterr().out
+    assert "Audited" in out and "disavow.txt" in out and "report.html" in out

@@ -1,0 +1,161 @@
+"""Features: hand-built links where an auditor knows the expected direction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.exports import canonical
+from toxiclinks.features import FEATURES, LinkFeatures
+from toxiclinks.features.anchor import classify, script_of
+from toxiclinks.features.registry import markdown
+from toxiclinks.features.text import split_compound
+
+SPAM = dict(source_url="http://best-cheap-casino-links.xyz/partners", target_url="https://trailgear.com/boots/",
+            anchor="best online casino", in_content=False, links_in_group=250, nofollow=False, ugc=False,
+            sponsored=False, left_context="© 2024 All rights reserved. Powered by", right_context="",
+            source_title="Casino bonus links", domain_rating=3, domain_traffic=0, external_links=900,
+            linked_domains=20000, source_referring_domains=2)
+GOOD = dict(source_url="https://muddyboots.blog/2024/05/alpine-hiking-trip/", target_url="https://trailgear.com/",
+            anchor="TrailGear", in_content=True, links_in_group=1, nofollow=False, ugc=False,
+            sponsored=False, left_context="We tested the boots from", right_context="on a three-day hike.",
+            source_title="Alpine hiking trip: boots and tents", domain_rating=18, domain_traffic=900,
+            external_links=14, linked_domains=60, source_referring_domains=25)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return LinkFeatures()
+
+
+def features_of(fitted_features: LinkFeatures, rows: list[dict]) -> pd.DataFrame:
+    links = canonical(rows)
+    fitted_features.fit(links, np.zeros(len(links)))
+    X = fitted_features.transform(links)
+    return pd.DataFrame(X, columns=fitted_features.get_feature_names_out())
+
+
+def test_spam_footer_casino_link_vs_on_topic_brand_link(fitted):
+    f = features_of(fitted, [SPAM, GOOD])
+    spam, good = f.iloc[0], f.iloc[1]
+    # anchor
+    assert spam["anchor__class"] == 4 and good["anchor__class"] == 1
+    assert spam["anchor__money_category"] == 1  # gambling
+    assert spam["anchor__money_words"] >= 1 and good["anchor__money_words"] == 0
+    # domain
+    assert spam["domain__keyword_count"] >= 3 and spam["domain__hyphen_count"] == 3
+    assert spam["domain__money_word"] == 1 and good["domain__money_word"] == 0
+    assert spam["domain__linked_domains_log"] > good["domain__linked_domains_log"]
+    # placement
+    assert spam["placement__in_content"] == 0 and good["placement__in_content"] == 1
+    assert spam["placement__links_in_group_log"] > 2 and good["placement__links_in_group_log"] == 0
+    assert spam["placement__cue_footer"] == 1 and good["placement__cue_footer"] == 0
+    assert spam["placement__cue_partners"] == 1
+    assert spam["placement__qualified"] == 0
+    # topic: casino page vs hiking gear target; hiking blog vs hiking gear target
+    assert good["topic__similarity"] > 0.5
+    assert spam["topic__similarity"] < good["topic__similarity"]
+    assert spam["topic__source_money_words"] > 0 and good["topic__source_money_words"] == 0
+
+
+def test_missing_inputs_are_missing_not_zero(fitted):
+    f = features_of(fitted, [{"source_url": "https://example.org/page"}])
+    row = f.iloc[0]
+    for name in ("anchor__class", "placement__in_content", "placement__nofollow", "placement__qualified",
+                 "domain__authority", "domain__traffic_log", "profile__velocity_ratio",
+                 "anchor__target_exact_share", "placement__sitewide"):
+        assert np.isnan(row[name]), name
+    assert row["domain__name_length"] == len("example")
+
+
+def test_platform_free_hosting_ip_and_punycode(fitted):
+    f = features_of(fitted, [{"source_url": "https://cheap-pills-4u.blogspot.com/"},
+                             {"source_url": "http://203.0.113.9/x"},
+                             {"source_url": "https://bücher.de/"}])
+    assert f.iloc[0]["domain__is_platform_site"] == 1 and f.iloc[0]["domain__money_word"] == 1
+    assert f.iloc[1]["domain__is_ip"] == 1
+    assert f.iloc[2]["domain__is_punycode"] == 1
+
+
+def test_reference_lists_and_tld_rate_learned_from_labels():
+    links = canonical([{"source_url": f"http://site{i}.xyz/"} for i in range(50)]
+                      + [{"source_url": f"http://site{i}.com/"} for i in range(50)])
+    y = np.r_[np.ones(40), np.zeros(10), np.zeros(45), np.ones(5)]
+    feats = LinkFeatures(tld_smoothing=10).fit(links, y)
+    assert feats.tld_rate("xyz") > feats.tld_rate("com")
+    # Smoothing keeps an unseen TLD at the overall rate, not at an extreme.
+    assert feats.tld_rate("museum") == pytest.approx(y.mean())
+    known_spam = sorted(feats.spam_domains_)[0]
+    out = pd.DataFrame(feats.transform(canonical([{"source_url": f"http://{known_spam}/"}])),
+                       columns=feats.get_feature_names_out())
+    assert out.iloc[0]["domain__in_spam_list"] == 1
+
+
+def test_anchor_classes():
+    site, words = "trailgear.com", frozenset({"hiking", "boots"})
+    assert classify("", site, words)[0] == 0
+    assert classify("TrailGear", site, words)[0] == 1
+    assert classify("https://trailgear.com/", site, words)[0] == 2
+    assert classify("click here", site, words)[0] == 3
+    assert classify("cheap hiking boots", site, words)[0] == 4
+    assert classify("my favourite hiking boots from last year", site, words)[0] == 5
+    assert classify("TrailGear hiking boots", site, words)[0] == 6
+    assert classify("Jane Smith", site, words)[0] == 7
+
+
+def test_over_optimised_profile_and_same_anchor_from_many_sites(fitted):
+    rows = [dict(source_url=f"https://blog{i}.com/p", target_url="https://trailgear.com/", anchor="cheap hiking boots")
+            for i in range(8)] + [dict(source_url="https://x.example.org/", target_url="https://trailgear.com/", anchor="TrailGear")]
+    f = features_of(fitted, rows)
+    assert f.iloc[0]["anchor__target_exact_share"] == pytest.approx(8 / 9)
+    # eight sites share the keyword anchor
+    assert f.iloc[0]["anchor__same_anchor_share"] > f.iloc[8]["anchor__same_anchor_share"]
+
+
+def test_script_mismatch_and_comment_cues(fitted):
+    f = features_of(fitted, [
+        dict(source_url="https://forum.example.net/showthread.php?t=1", target_url="https://trailgear.com/",
+             anchor="казино онлайн", left_context="John says: great post", right_context="Reply"),
+        dict(source_url="https://example.ru/", target_url="https://trailgear.ru/", anchor="походные ботинки")])
+    assert f.iloc[0]["anchor__script_mismatch"] == 1 and f.iloc[1]["anchor__script_mismatch"] == 0
+    assert f.iloc[0]["placement__cue_comment"] == 1
+    assert script_of("казино") == "cyrillic" and script_of("オンライン") == "cjk"
+
+
+def test_link_velocity_burst(fitted):
+    base = pd.Timestamp("2024-01-01")
+    rows = [dict(source_url=f"https://steady{i}.com/", target_url="https://t.example.com/",
+                 first_seen=base + pd.Timedelta(weeks=i)) for i in range(12)]
+    rows += [dict(source_url=f"https://burst{i}.net/", target_url="https://t.example.com/",
+                  first_seen=base + pd.Timedelta(weeks=12, days=i % 5)) for i in range(20)]
+    f = features_of(fitted, rows)
+    assert f.iloc[-1]["profile__velocity_ratio"] >= 10
+    assert f.iloc[5]["profile__velocity_ratio"] <= 2
+
+
+def test_domain_name_segmentation():
+    assert split_compound("bestcheapseolinks") == ("best", "cheap", "seo", "links")
+
+
+def test_transformer_contract(fitted):
+    links = canonical([SPAM, GOOD])
+    feats = LinkFeatures().fit(links)
+    assert list(feats.get_feature_names_out()) == list(FEATURES)
+    assert all("__" in n and n.isascii() and n == n.lower() for n in FEATURES)
+    assert feats.transform(links.iloc[:0]).shape == (0, len(FEATURES))
+    frame = feats.set_output(transform="pandas").transform(links)
+    assert list(frame.columns) == list(FEATURES)
+    with pytest.raises(TypeError):
+        feats.transform(np.zeros((2, 3)))
+
+
+def test_features_never_see_label_sources():
+    assert not any(word in name for name in FEATURES for word in ("scheme", "label", "view", "synth"))
+
+
+def test_features_md_is_current():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "features" / "FEATURES.md"
+    assert path.read_text("utf-8") == markdown(), "run `make features` and commit features/FEATURES.md"
