@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 audit: setup
-	$(BIN)/toxiclinks audit $(SAMPLE) --out $(OUT)
+	$(BIN)/toxiclinks audit $(SAMPLE) --out $(OUT) --existing-disavow data/sample/existing_disavow.txt --force
 
 test: setup
 	$(BIN)/python -m pytest -q

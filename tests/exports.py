@@ -7,6 +7,8 @@ import gzip
 import io
 from pathlib import Path
 
+import pandas as pd
+
 AHREFS_HEADER = ["Referring page title", "Referring page URL", "Language", "Platform", "Referring page HTTP code", "Domain rating", "UR", "Domain traffic", "Referring domains", "Linked domains", "External links", "Page traffic", "Keywords", "Target URL", "Left context", "Anchor", "Right context", "Redirect Chain URLs", "Redirect Chain status codes", "Type", "Is spam", "Content", "Nofollow", "UGC", "Sponsored", "Rendered", "Raw", "Lost status", "Drop reason", "Discovered status", "First seen", "Last seen", "Lost", "Author", "Page type", "Page category", "Links in group"]
 
 SEMRUSH_HEADER = ["Page ascore", "Source title", "Source url", "Target url", "Anchor", "External links", "Internal links", "Nofollow", "Sponsored", "Ugc", "Text", "Frame", "Form", "Image", "Sitewide", "First seen", "Last seen", "New link", "Lost link"]
@@ -57,8 +59,6 @@ def write_csv(path: Path, header: list[str], rows: list[dict[str, str]] | list[l
 
 def canonical(rows: list[dict]) -> pd.DataFrame:
     """A canonical link table from a few hand-written links (missing fields stay unknown)."""
-    import pandas as pd
-
     from toxiclinks import schema
     from toxiclinks.readers import add_hosts
     from toxiclinks.urls import normalize_url

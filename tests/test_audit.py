@@ -38,7 +38,7 @@ def test_audit_writes_every_output(tmp_path, small_model, export):
     for name in ("links.csv", "links.parquet", "domains.csv", "disavow.txt", "report.html", "rejects.csv"):
         assert (out / name).exists(), name
     links = pd.read_csv(out / "links.csv", keep_default_na=False)
-    n_input = sum(1 for _ in open(links_csv)) - 1 + 3
+    n_input = len(links_csv.read_text().splitlines()) - 1 + 3
     rejects = pd.read_csv(out / "rejects.csv")
     assert len(links) + len(rejects) == n_input  # every input row is scored or rejected
     assert result.links == len(links) and result.rejected == 1

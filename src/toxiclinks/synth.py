@@ -109,6 +109,8 @@ SMALL_WORDS = ["green", "little", "north", "river", "oak", "stone", "maple", "bl
 NOUNS = ["house", "notes", "journal", "diary", "corner", "lab", "studio", "works", "collective",
          "club", "guild", "press", "times", "gazette", "forum", "society", "crew", "kitchen",
          "trail", "garden", "shop", "supply", "co", "place", "life", "path", "world", "post"]
+FIRST_NAMES = ["anna", "john", "maria", "peter", "lucy", "tom", "sara", "mike", "eva", "jan", "li", "omar"]
+LAST_NAMES = ["smith", "miller", "garcia", "nowak", "rossi", "muller", "chen", "khan", "dubois", "berg"]
 SPAMMY_WORDS = ["best", "top", "cheap", "seo", "links", "free", "online", "directory", "bookmark",
                 "submit", "web", "list", "rank", "traffic", "buy", "mega", "pro", "hub", "4u", "24"]
 NATURAL_TLDS = (["com"] * 50 + ["org"] * 8 + ["net"] * 6 + ["co.uk"] * 5 + ["de"] * 5 + ["fr"] * 3
@@ -157,14 +159,34 @@ class Synth:
         return items[int(self.rng.integers(len(items)))]
 
     def _small_site(self, tlds: list[str] | None = None) -> str:
-        parts = [self.choice(SMALL_WORDS), self.choice(NOUNS)]
-        if self.rng.random() < 0.3:
-            parts.insert(1, self.choice(NICHES[self.choice(NORMAL_NICHES)][1]))
-        sep = "-" if self.rng.random() < 0.15 else ""
+        """A small site's name. Real names vary: words, brandable syllables, people, acronyms."""
+        r = self.rng.random()
+        if r < 0.25:
+            parts = [self.choice(SMALL_WORDS), self.choice(NOUNS)]
+        elif r < 0.40:
+            parts = [self.choice(NICHES[self.choice(NORMAL_NICHES)][1]), self.choice(NOUNS)]
+        elif r < 0.62:
+            parts = [self._syllables(int(self.rng.integers(2, 4)))]
+        elif r < 0.74:
+            parts = [self.choice(FIRST_NAMES), self.choice(LAST_NAMES)]
+        elif r < 0.84:
+            parts = ["".join(chr(97 + int(x)) for x in self.rng.integers(0, 26, int(self.rng.integers(2, 5))))]
+        elif r < 0.92:
+            parts = [self.choice(SMALL_WORDS), self.choice(NICHES[self.choice(NORMAL_NICHES)][1]), self.choice(NOUNS)]
+        else:
+            parts = [self._syllables(2), self.choice(NOUNS)]
+        sep = "-" if self.rng.random() < 0.12 else ""
         name = sep.join(parts)
-        if self.rng.random() < 0.05:
-            name += str(int(self.rng.integers(1, 99)))
-        return f"{name}.{self.choice(tlds or NATURAL_TLDS)}"
+        if self.rng.random() < 0.06:
+            name += str(int(self.rng.integers(1, 2025)))
+        sub = self.choice(["blog.", "shop.", "en.", "news."]) if self.rng.random() < 0.05 else ""
+        return f"{sub}{name}.{self.choice(tlds or NATURAL_TLDS)}"
+
+    def _syllables(self, n: int) -> str:
+        """A brandable made-up word ("tavomi")."""
+        consonants, vowels = "bcdfghklmnprstvzj", "aeiou"
+        return "".join(consonants[int(self.rng.integers(len(consonants)))] + vowels[int(self.rng.integers(5))]
+                       for _ in range(n))
 
     def _spammy_site(self) -> str:
         k = int(self.rng.integers(2, 4))
@@ -315,7 +337,7 @@ class Synth:
                              outbound=r.integers(80, 1500), spam_flag=r.random() < 0.3,
                              pages=int(r.integers(1, 6)))
         if scheme == "hacked":
-            site = self._small_site() if r.random() < 0.7 else self.choice(self.popular[5000:])
+            site = self._small_site()
             cat = self.choice(["pharma", "gambling", "adult", "replicas"])
             return fmt.make(site, self.choice(NORMAL_NICHES), anchor=self.choice(SPAM_ANCHORS[cat]),
                              dr=r.uniform(10, 70), traffic=r.gamma(2, 2000), content=r.random() < 0.3,

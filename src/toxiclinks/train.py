@@ -359,7 +359,10 @@ def train(exports: list[str] | None = None, label_files: list[str] | None = None
         which = "heldout" if "held-out" in index else "listed"
         metrics[f"domain_check_{which}_{who}_roc_auc"] = row["roc_auc"]
     metrics.update(train_links=int(train_m.sum()), test_links=int(test_m.sum()), train_seconds=train_seconds)
-    model.metadata.update(name="toxiclinks", version="local", trained_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    from . import __version__
+
+    model.metadata.update(name="toxiclinks", version=f"{__version__}+{time.strftime('%Y%m%d', time.gmtime())}",
+                          trained_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                           params=params, metrics=metrics, thresholds={"toxic": 0.6, "suspicious": 0.3})
     folder = save(model, out)
     result = TrainResult(model, folder, metrics, ev["table"], ev["per_scheme"], ev["per_view"],

@@ -88,8 +88,10 @@ def classify(anchor: str, target_site: str, target_path_words: frozenset[str]) -
                    if m >= 0 or is_commercial(w) or (len(w) >= 3 and w in target_path_words)
                    or topic_category(w) >= 0)
     if has_brand:
-        extra = len(words) - max(1, len(brand_of(target_site)[1].split()))
-        return (6 if keywords and extra > 0 else 1), money_code, money_hits, commercial
+        # "Simple Club" for simpleclub.org is the brand; "Simple Club cheap boots" adds keywords.
+        extra = [w for w, m in zip(words, money, strict=True) if w not in brand and (
+            m >= 0 or is_commercial(w) or w in target_path_words or topic_category(w) >= 0)]
+        return (6 if extra and squashed not in brand else 1), money_code, money_hits, commercial
     if words and keywords / len(words) >= 0.6 and (money_hits or commercial or keywords >= 2):
         return 4, money_code, money_hits, commercial
     if keywords:
