@@ -10,7 +10,7 @@ from tests.exports import canonical
 from toxiclinks.features import FEATURES, LinkFeatures
 from toxiclinks.features.anchor import classify, script_of
 from toxiclinks.features.registry import markdown
-from toxiclinks.features.text import split_compound
+from toxiclinks.features.text import entropies, name_keywords
 
 SPAM = dict(source_url="http://best-cheap-casino-links.xyz/partners", target_url="https://trailgear.com/boots/",
             anchor="best online casino", in_content=False, links_in_group=250, nofollow=False, ugc=False,
@@ -134,8 +134,13 @@ def test_link_velocity_burst(fitted):
     assert f.iloc[5]["profile__velocity_ratio"] <= 2
 
 
-def test_domain_name_segmentation():
-    assert split_compound("bestcheapseolinks") == ("best", "cheap", "seo", "links")
+def test_domain_name_keywords_and_innocent_names():
+    import pyarrow as pa
+
+    keywords, money = name_keywords(pa.array(["bestcheapseolinks", "casinobonus24", "essexnews", "alphabet"]))
+    assert list(keywords[:1]) == [4]
+    assert list(money) == [0, 1, 0, 0]
+    assert entropies(["aaaa", "abcd"]).tolist() == [0.0, 2.0]
 
 
 def test_transformer_contract(fitted):

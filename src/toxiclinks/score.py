@@ -202,9 +202,7 @@ def _anchor_phrase(v, X_row, names, row) -> str:
 def _topic_phrase(v, X_row, names, row) -> str:
     if v > 0.3:
         return ""
-    frame = pd.DataFrame([row])
-    src, codes = topic_features.source_vectors(frame)
-    source_topic = topic_features.dominant(src[codes[0]])
+    source_topic = topic_features.dominant(topic_features.source_vectors(pd.DataFrame([row]))[0])
     target = row.get("target_topic") or ""
     if source_topic and target and source_topic != target:
         return f"off-topic source: {source_topic} vs {target}"

@@ -120,9 +120,11 @@ def _extractor() -> tldextract.TLDExtract:
 
 def is_platform(host: str) -> bool:
     """Whether ``host`` is a hosting platform itself (blogspot.com, sites.google.com), not a site on it."""
-    if host in EXTRA_PLATFORMS:
-        return True
-    ext = _extractor()(host)
+    return host in EXTRA_PLATFORMS or _is_private_suffix(_extractor()(host))
+
+
+def _is_private_suffix(ext) -> bool:
+    """A host that is exactly a private (platform) suffix, e.g. blogspot.com."""
     return bool(ext.is_private and not ext.domain)
 
 
@@ -134,16 +136,20 @@ def split_host(host: str) -> HostParts:
     its own platform, so nothing ever disavows google.com for it.
     """
     bare = host.strip("[]")
-    try:
-        ipaddress.ip_address(bare)
-        return HostParts(host, host, host, "", "", "", True)
-    except ValueError:
-        pass
-    ext = _extractor()(host)
-    icann = _extractor()(host, include_psl_private_domains=False)
-    registered = icann.top_domain_under_public_suffix or host
+    if bare[-1:].isdigit() or ":" in bare:
+        try:
+            ipaddress.ip_address(bare)
+            return HostParts(host, host, host, "", "", "", True)
+        except ValueError:
+            pass
+    ext = _extractor()(host)  # one suffix-list lookup per host; ICANN-only only when needed
+    if ext.is_private:
+        icann = _extractor()(host, include_psl_private_domains=False)
+        registered, suffix = icann.top_domain_under_public_suffix or host, icann.suffix
+    else:
+        registered, suffix = ext.top_domain_under_public_suffix or host, ext.suffix
     platform, site = "", registered
-    if is_platform(host):
+    if host in EXTRA_PLATFORMS or _is_private_suffix(ext):
         platform, site = host, host
     elif ext.is_private and ext.domain:
         platform, site = ext.suffix, f"{ext.domain}.{ext.suffix}"
@@ -157,7 +163,7 @@ def split_host(host: str) -> HostParts:
     if site.startswith("www.") and platform:
         site = site[4:]
     subdomain = host[: -len(site)].rstrip(".") if host.endswith(site) else ""
-    return HostParts(host, site, registered, icann.suffix, subdomain, platform, False)
+    return HostParts(host, site, registered, suffix, subdomain, platform, False)
 
 
 def host_of(url: str) -> str:

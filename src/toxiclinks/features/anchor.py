@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..urls import host_of, split_host
 from .lexicons import GENERIC
@@ -65,38 +68,58 @@ def brand_of(site: str) -> tuple[str, str]:
     return re.sub(r"[^a-z0-9]", "", label.lower()), label.replace("-", " ").lower()
 
 
+@lru_cache(maxsize=500_000)
+def _anchor_info(text: str) -> tuple:
+    """Everything about an anchor that does not depend on the target, computed once per text."""
+    words = tokens(text)
+    money = tuple(money_category(w) for w in words)
+    keyword = tuple(m >= 0 or is_commercial(w) or topic_category(w) >= 0 for w, m in zip(words, money, strict=True))
+    return (
+        tuple(words), money, keyword,
+        next((m + 1 for m in money if m >= 0), 0),  # money category code
+        sum(m >= 0 for m in money),  # money words
+        sum(is_commercial(w) for w in words),  # commercial words
+        bool(_URLISH.match(text)) and " " not in text,
+        text.lower().strip(" .!:»>→-") in GENERIC,
+        re.sub(r"[\W_]+", "", text.lower()),
+        script_of(text),
+    )
+
+
 def classify(anchor: str, target_site: str, target_path_words: frozenset[str]) -> tuple[int, int, int, int]:
     """Anchor class code, money category code, money word count, commercial word count."""
     text = anchor.strip()
     if not text:
         return 0, 0, 0, 0
-    words = tokens(text)
-    money = [money_category(w) for w in words]
-    money_hits = sum(m >= 0 for m in money)
-    money_code = next((m + 1 for m in money if m >= 0), 0)
-    commercial = sum(is_commercial(w) for w in words)
-    squashed = re.sub(r"[\W_]+", "", text.lower())
-    brand, _ = brand_of(target_site)
-    if _URLISH.match(text) and " " not in text:
+    words, money, keyword, money_code, money_hits, commercial, urlish, generic, squashed, _ = _anchor_info(text)
+    if urlish:
         return 2, money_code, money_hits, commercial
-    if text.lower().strip(" .!:»>→-") in GENERIC:
+    if generic:
         return 3, money_code, money_hits, commercial
+    brand, _ = brand_of(target_site)
     has_brand = bool(brand) and len(brand) >= 3 and (brand in squashed or squashed in brand and len(squashed) >= 4)
     # Keywords: money words, commercial modifiers, words of the target URL and topic nouns
     # ("hiking boots"): an anchor made of them is what a rank-seeking link would use.
-    keywords = sum(1 for w, m in zip(words, money, strict=True)
-                   if m >= 0 or is_commercial(w) or (len(w) >= 3 and w in target_path_words)
-                   or topic_category(w) >= 0)
+    is_kw = [k or (len(w) >= 3 and w in target_path_words) for w, k in zip(words, keyword, strict=True)]
     if has_brand:
         # "Simple Club" for simpleclub.org is the brand; "Simple Club cheap boots" adds keywords.
-        extra = [w for w, m in zip(words, money, strict=True) if w not in brand and (
-            m >= 0 or is_commercial(w) or w in target_path_words or topic_category(w) >= 0)]
+        extra = [w for w, k in zip(words, is_kw, strict=True) if k and w not in brand]
         return (6 if extra and squashed not in brand else 1), money_code, money_hits, commercial
+    keywords = sum(is_kw)
     if words and keywords / len(words) >= 0.6 and (money_hits or commercial or keywords >= 2):
         return 4, money_code, money_hits, commercial
     if keywords:
         return 5, money_code, money_hits, commercial
     return 7, money_code, money_hits, commercial
+
+
+@lru_cache(maxsize=100_000)
+def _target_info(url: str) -> tuple[str, frozenset[str], str]:
+    """Site, path words and expected script of a target URL, computed once per URL."""
+    site = split_host(host_of(url)).site if url else ""
+    path_words = frozenset(url_words(url.split("/", 3)[3] if url.count("/") >= 3 else ""))
+    expected = _SCRIPT_BY_SUFFIX.get(site.rsplit(".", 1)[-1], "latin") if site else ""
+    return site, path_words, expected
 
 
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
@@ -112,11 +135,9 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
         if text is None:
             table[i] = np.nan
             continue
-        site = _site_of(url)
-        path_words = frozenset(url_words(url.split("/", 3)[3] if url.count("/") >= 3 else ""))
+        site, path_words, expected = _target_info(url)
         cls, money_code, money_hits, commercial = classify(text, site, path_words)
-        expected = _SCRIPT_BY_SUFFIX.get(site.rsplit(".", 1)[-1], "latin") if site else ""
-        script = script_of(text)
+        script = _anchor_info(text.strip())[-1] if text.strip() else ""
         mismatch = float(bool(script) and bool(expected) and script != expected)
         table[i] = (cls, money_code, money_hits, commercial, mismatch)
     per_row = table[codes]
@@ -127,24 +148,25 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
         "anchor__money_category": per_row[:, 1],
         "anchor__money_words": per_row[:, 2],
         "anchor__commercial_words": per_row[:, 3],
-        "anchor__word_count": np.where(missing, np.nan, anchor.fillna("").str.split().str.len().to_numpy(dtype=float, na_value=0)),
+        "anchor__word_count": np.where(missing, np.nan, _word_counts(anchor)),
         "anchor__length": np.where(missing, np.nan, anchor.fillna("").str.len().to_numpy(dtype=float, na_value=0)),
         "anchor__script_mismatch": per_row[:, 4],
     }
     # Over-optimisation is a property of the target's whole profile (this batch).
-    frame = pd.DataFrame({
-        "target": target_site.to_numpy(), "site": links["source_site"].fillna("").to_numpy(),
-        "exact": out["anchor__is_exact_match"], "money": (per_row[:, 2] > 0).astype(float),
-        "anchor": anchor.fillna("").str.lower().str.strip().to_numpy(),
-    })
-    frame.loc[missing, "money"] = np.nan
+    target_code, _ = pd.factorize(target_site)
+    site_code, _ = pd.factorize(links["source_site"].fillna(""))
+    normalised = anchor.fillna("").str.lower().str.strip()
+    anchor_code, _ = pd.factorize(normalised)
+    money = np.where(missing, np.nan, (per_row[:, 2] > 0).astype(float))
+    frame = pd.DataFrame({"target": target_code, "site": site_code, "anchor": anchor_code,
+                          "exact": out["anchor__is_exact_match"], "money": money})
     by_target = frame.groupby("target", sort=False)
     out["anchor__target_exact_share"] = by_target["exact"].transform("mean").to_numpy()
     out["anchor__target_money_share"] = by_target["money"].transform("mean").to_numpy()
     same = frame.groupby(["target", "anchor"], sort=False)["site"].transform("nunique").to_numpy(dtype=float)
     sites = by_target["site"].transform("nunique").to_numpy(dtype=float)
     no_target = (target_site == "").to_numpy()
-    same = np.where(missing | no_target | (frame["anchor"] == "").to_numpy(), np.nan, same)
+    same = np.where(missing | no_target | (normalised == "").to_numpy(), np.nan, same)
     out["anchor__same_anchor_sites_log"] = np.log10(same)
     out["anchor__same_anchor_share"] = same / np.maximum(sites, 1)
     for name in ("anchor__target_exact_share", "anchor__target_money_share"):
@@ -152,6 +174,7 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     return out
 
 
-def _site_of(url: str) -> str:
-    """Site of a normalised target URL ("" when there is none)."""
-    return split_host(host_of(url)).site if url else ""
+def _word_counts(anchor: pd.Series) -> np.ndarray:
+    """Whitespace-separated words per anchor (Arrow, vectorised)."""
+    arr = pa.array(anchor.fillna("").astype(object), type=pa.large_string())
+    return pc.list_value_length(pc.utf8_split_whitespace(arr)).to_numpy(zero_copy_only=False).astype(float)

@@ -6,9 +6,11 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..urls import split_host
-from .text import entropy, money_category, split_compound
+from .text import entropies, name_keywords
 
 FEATURES: dict[str, str] = {
     "domain__tld_spam_rate": "toxic share of links from this TLD in the training data (smoothed)",
@@ -39,42 +41,42 @@ FEATURES: dict[str, str] = {
 _N_HOST = 13  # the first 13 features depend on the host alone
 
 
-def _host_traits(host: str, state) -> tuple[float, ...]:
-    """The host-only features of one host, in FEATURES order."""
-    parts = split_host(host)
-    name = parts.site[: -len(parts.suffix) - 1] if parts.suffix else parts.site
-    if parts.platform:
-        name = parts.site[: -len(parts.platform) - 1]
-    bare = name.replace(".", "")
-    words = split_compound(bare)
-    spam = state.spam_domains_
-    in_spam = parts.site in spam or host in spam or (
-        not parts.platform and parts.registered_domain in spam)
-    rank = state.popular_ranks_.get(parts.site) or (
-        None if parts.platform else state.popular_ranks_.get(parts.registered_domain))
-    return (
-        state.tld_rate(parts.suffix),
-        parts.subdomain.count(".") + 1 if parts.subdomain else 0,
-        len(bare),
-        sum(c.isdigit() for c in bare) / max(1, len(bare)),
-        name.count("-"),
-        entropy(bare),
-        len(words),
-        any(money_category(w) >= 0 for w in words),
-        bool(parts.platform),
-        parts.is_ip,
-        "xn--" in host,
-        in_spam,
-        math.log10(rank) if rank else np.nan,
-    )
+def _host_table(hosts: np.ndarray, state) -> np.ndarray:
+    """Host-only features for distinct hosts, in FEATURES order: Python for lookups, Arrow for text."""
+    n = len(hosts)
+    names, tld, depth, platform, is_ip, in_spam, rank = [], [], [], [], [], [], []
+    spam, popular = state.spam_domains_, state.popular_ranks_
+    for host in hosts:
+        parts = split_host(host)
+        base = parts.platform if parts.platform and parts.site != parts.platform else parts.suffix
+        name = parts.site[: -len(base) - 1] if base and parts.site.endswith("." + base) else parts.site
+        names.append(name)
+        tld.append(state.tld_rate(parts.suffix))
+        depth.append(parts.subdomain.count(".") + 1 if parts.subdomain else 0)
+        platform.append(bool(parts.platform))
+        is_ip.append(parts.is_ip)
+        in_spam.append(parts.site in spam or host in spam
+                       or (not parts.platform and parts.registered_domain in spam))
+        r = popular.get(parts.site) or (None if parts.platform else popular.get(parts.registered_domain))
+        rank.append(math.log10(r) if r else np.nan)
+    bare = [name.replace(".", "") for name in names]
+    bare_arr = pa.array(bare, type=pa.large_string())
+    lengths = pc.utf8_length(bare_arr).to_numpy(zero_copy_only=False).astype(np.float64)
+    digits = pc.count_substring_regex(bare_arr, "[0-9]").to_numpy(zero_copy_only=False)
+    hyphens = pc.count_substring(pa.array(names, type=pa.large_string()), "-").to_numpy(zero_copy_only=False)
+    keywords, money = name_keywords(bare_arr)
+    puny = pc.match_substring(pa.array(list(hosts), type=pa.large_string()), "xn--").to_numpy(zero_copy_only=False)
+    table = np.column_stack([
+        tld, depth, lengths, digits / np.maximum(lengths, 1), hyphens, entropies(bare), keywords, money,
+        platform, is_ip, puny, in_spam, rank,
+    ]).astype(np.float64)
+    return np.vstack([table, np.full((1, _N_HOST), np.nan)]) if n else np.full((1, _N_HOST), np.nan)
 
 
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     """Per-site traits once per distinct host, metrics vectorised over rows."""
     codes, hosts = pd.factorize(links["source_host"], use_na_sentinel=True)
-    per_host = np.full((len(hosts) + 1, _N_HOST), np.nan, dtype=np.float64)  # last row: no host
-    for i, host in enumerate(hosts):
-        per_host[i] = _host_traits(host, state)
+    per_host = _host_table(np.asarray(hosts, dtype=object), state)  # last row: no host
     idx = np.where(codes < 0, len(hosts), codes)
     out = {name: per_host[idx, j] for j, name in enumerate(list(FEATURES)[:_N_HOST])}
 

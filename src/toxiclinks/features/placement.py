@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 FEATURES: dict[str, str] = {
     "placement__in_content": "the export says the link is in the page's main content",
@@ -45,10 +47,18 @@ def _flag(series: pd.Series) -> np.ndarray:
     return series.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _matches(text: pd.Series, pattern: str) -> np.ndarray:
-    """1.0 where ``pattern`` occurs (case-insensitive), NaN where the text is missing."""
-    hit = text.str.contains(pattern, case=False, regex=True)
-    return hit.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+def _lower(text: pd.Series) -> pa.Array:
+    """Lower-cased Arrow strings (nulls kept), so each regex runs case-sensitively in RE2."""
+    arr = pa.array(text.astype(object).where(text.notna(), None), type=pa.large_string())
+    return pc.utf8_lower(arr)
+
+
+def _matches(lower: pa.Array, pattern: str) -> np.ndarray:
+    """1.0 where ``pattern`` occurs, NaN where the text is missing."""
+    hit = pc.match_substring_regex(lower, pattern)
+    values = hit.fill_null(False).to_numpy(zero_copy_only=False).astype(np.float64)
+    values[pc.is_null(hit).to_numpy(zero_copy_only=False)] = np.nan
+    return values
 
 
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
@@ -60,11 +70,12 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     link_type = links["link_type"].map({t: i for i, t in enumerate(LINK_TYPES)})
     region = (links["region"].map({r: i for i, r in enumerate(REGIONS)})
               if "region" in links else pd.Series(np.nan, index=links.index))
-    context = _join(links["left_context"], links["right_context"])
-    url = links["source_url"].astype("string")
-    title = links["source_title"].astype("string")
-    url_or_title = _join(url, title)
+    context = _lower(_join(links["left_context"], links["right_context"]))
+    url = _lower(links["source_url"])
+    url_or_title = _lower(_join(links["source_url"], links["source_title"]))
     comment = np.fmax(_matches(context, _COMMENT), _matches(url, _COMMENT))
+    path = pc.replace_substring_regex(url, r"^[a-z]+://", "")
+    depth = pc.count_substring(path, "/").to_numpy(zero_copy_only=False).astype(np.float64) - 1
     return {
         "placement__in_content": _flag(links["in_content"]),
         "placement__sitewide": _flag(links["sitewide"]),
@@ -82,8 +93,7 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
         "placement__cue_footer": _matches(context, _FOOTER),
         "placement__url_directory": _matches(url_or_title, _DIRECTORY),
         "placement__url_profile": _matches(url, _PROFILE),
-        "placement__url_depth": url.str.split("://").str[-1].str.count("/").to_numpy(
-            dtype=np.float64, na_value=np.nan) - 1,
+        "placement__url_depth": depth,
     }
 
 

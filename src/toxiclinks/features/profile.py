@@ -22,10 +22,11 @@ def compute(links: pd.DataFrame, state, money_anchor: np.ndarray) -> dict[str, n
     sitewide = links["sitewide"].astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
     group_size = links["links_in_group"].to_numpy(dtype=np.float64, na_value=np.nan)
     repeated = np.where(np.isnan(sitewide), np.where(np.isnan(group_size), np.nan, (group_size > 1).astype(float)), sitewide)
+    # Integer codes: grouping on them is much faster than on strings.
     frame = pd.DataFrame({
-        "site": links["source_site"].fillna("").to_numpy(object),
-        "target": links["target_site"].fillna("").to_numpy(object),
-        "page": links["source_url"].fillna("").to_numpy(object),
+        "site": pd.factorize(links["source_site"].fillna(""))[0],
+        "target": pd.factorize(links["target_site"].fillna(""))[0],
+        "page": pd.factorize(links["source_url"].fillna(""))[0],
         "money": money_anchor, "repeated": repeated,
     })
     pair = frame.groupby(["site", "target"], sort=False)
@@ -48,20 +49,23 @@ def _velocity(links: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
     first = links["first_seen"]
     if first.isna().all():
         return np.full(len(links), np.nan)
-    week = (first.dt.tz_localize(None) if first.dt.tz is not None else first).dt.to_period("W")
-    frame = frame.assign(week=week)
-    firsts = frame.dropna(subset=["week"]).groupby(["target", "site"], sort=False)["week"].min()
-    ratios: dict[tuple[str, str], float] = {}
-    for target, weeks in firsts.groupby(level=0, sort=False):
-        counts = weeks.value_counts()
-        ordinals = {w: w.ordinal for w in counts.index}
-        series = pd.Series(counts.values, index=[ordinals[w] for w in counts.index]).sort_index()
-        full = series.reindex(range(series.index.min() - 8, series.index.max() + 1), fill_value=0)
-        prior = full.rolling(8, min_periods=8).median().shift(1)
-        ratio = full / prior.clip(lower=1)
-        for (_, site), w in weeks.items():
-            ratios[(target, site)] = float(ratio.get(w.ordinal, np.nan))
-    lookup = pd.Series(ratios, dtype=float)
-    lookup.index = lookup.index.set_names(["target", "site"])
-    joined = frame[["target", "site"]].join(lookup.rename("ratio"), on=["target", "site"])
+    days = first.to_numpy(dtype="datetime64[D]").astype("int64")
+    week = np.where(first.isna().to_numpy(), -1, (days + 3) // 7)  # ISO-like weeks from Monday
+    pairs = pd.DataFrame({"target": frame["target"], "site": frame["site"], "week": week})
+    firsts = pairs[pairs["week"] >= 0].groupby(["target", "site"], sort=False)["week"].min().reset_index()
+    counts = firsts.groupby(["target", "week"]).size()
+    target = counts.index.get_level_values(0).to_numpy(np.int64)
+    week = counts.index.get_level_values(1).to_numpy(np.int64)
+    key = target * 10_000_000 + week  # sorted, since groupby sorts by (target, week)
+    values = counts.to_numpy(float)
+    # New referring sites in each of the 8 weeks before (0 where none), then their median.
+    prior = np.zeros((len(key), 8))
+    for lag in range(1, 9):
+        pos = np.searchsorted(key, key - lag)
+        found = (pos < len(key)) & (key[np.minimum(pos, len(key) - 1)] == key - lag)
+        prior[:, lag - 1] = np.where(found, values[np.minimum(pos, len(key) - 1)], 0.0)
+    ratio = pd.DataFrame({"target": target, "week": week,
+                          "ratio": values / np.maximum(np.median(prior, axis=1), 1.0)})
+    firsts = firsts.merge(ratio, on=["target", "week"], how="left")
+    joined = pairs[["target", "site"]].merge(firsts[["target", "site", "ratio"]], on=["target", "site"], how="left")
     return joined["ratio"].to_numpy(dtype=float)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .lexicons import COMMERCIAL, MONEY, MONEY_NAMES, TOPIC_NAMES, TOPICS
 
@@ -21,17 +21,17 @@ def tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text.lower())
 
 
-def _compile(lexicon: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], list[tuple[str, int]]]:
-    """Exact words and prefix stems of a category lexicon, each with the category index."""
-    exact, prefixes = {}, []
+def _compile(lexicon: dict[str, tuple[str, ...]]) -> tuple[dict[str, int], dict[str, int], list[int]]:
+    """Exact words, prefix stems and the stem lengths (longest first), each with its category."""
+    exact: dict[str, int] = {}
+    stems: dict[str, int] = {}
     for index, words in enumerate(lexicon.values()):
         for word in words:
             if word.endswith("*"):
-                prefixes.append((word[:-1], index))
+                stems.setdefault(word[:-1], index)
             else:
                 exact.setdefault(word, index)
-    prefixes.sort(key=lambda item: -len(item[0]))
-    return exact, prefixes
+    return exact, stems, sorted({len(s) for s in stems}, reverse=True)
 
 
 _MONEY = _compile(MONEY)
@@ -50,15 +50,18 @@ def topic_category(token: str) -> int:
     return _lookup(token, _TOPICS)
 
 
-def _lookup(token: str, compiled: tuple[dict[str, int], list[tuple[str, int]]]) -> int:
+def _lookup(token: str, compiled: tuple[dict[str, int], dict[str, int], list[int]]) -> int:
     """Exact match first, then the longest prefix stem (stems need 3+ letters of the token)."""
-    exact, prefixes = compiled
-    if token in exact:
-        return exact[token]
+    exact, stems, lengths = compiled
+    hit = exact.get(token)
+    if hit is not None:
+        return hit
     if len(token) >= 3:
-        for stem, index in prefixes:
-            if token.startswith(stem):
-                return index
+        for k in lengths:
+            if k <= len(token):
+                hit = stems.get(token[:k])
+                if hit is not None:
+                    return hit
     return -1
 
 
@@ -92,40 +95,6 @@ _URL_NOISE = frozenset(("www", "http", "https", "com", "org", "net", "html", "ht
                         "p", "id", "page", "amp", "utm", "source", "medium", "ref"))
 
 
-def entropy(text: str) -> float:
-    """Shannon entropy (bits per character) of ``text``."""
-    if not text:
-        return 0.0
-    counts = Counter(text)
-    n = len(text)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
-@lru_cache(maxsize=100_000)
-def split_compound(name: str) -> tuple[str, ...]:
-    """Split a domain label into known words ("bestcheapseolinks" → best, cheap, seo, links)."""
-    name = name.lower()
-    parts: list[str] = []
-    for chunk in re.split(r"[-0-9]+", name):
-        parts.extend(_segment(chunk))
-    return tuple(parts)
-
-
-def _segment(chunk: str) -> list[str]:
-    """Greedy longest-first segmentation of ``chunk`` into lexicon words; leftovers are dropped."""
-    words, i = [], 0
-    while i < len(chunk):
-        for j in range(min(len(chunk), i + 14), i + 2, -1):
-            piece = chunk[i:j]
-            if piece in _WORDS:
-                words.append(piece)
-                i = j
-                break
-        else:
-            i += 1
-    return words
-
-
 def _vocabulary() -> frozenset[str]:
     """Known words for domain-name segmentation: lexicon words and common name parts."""
     vocab = set(COMMERCIAL)
@@ -142,6 +111,45 @@ def _vocabulary() -> frozenset[str]:
 _WORDS = _vocabulary()
 
 
+def _alternation(words) -> str:
+    """A regex matching any of ``words``, longest first (leftmost-first engines then prefer them)."""
+    return "(?:" + "|".join(sorted((re.escape(w) for w in set(words)), key=len, reverse=True)) + ")"
+
+
+# Domain names have no spaces, so words are found inside the name, left to right. Money words
+# shorter than four letters ("bet", "sex") are left out: inside names they are mostly innocent
+# ("alphabet", "essex").
+_KEYWORD_RE = _alternation(w for w in _WORDS if 3 <= len(w) <= 14 and w.isascii() and w.isalpha())
+_MONEY_NAME_RE = _alternation(w.rstrip("*") for words in MONEY.values() for w in words
+                              if len(w.rstrip("*")) >= 4 and w.rstrip("*").isalpha())
+_INNOCENT_RE = r"(?:essex|sussex|middlesex|wessex|scunthorpe|therapist|analysis|cocktail|shitake)"
+
+
+def name_keywords(names: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Known keywords in each domain name, and whether one is a money word (vectorised).
+
+    ``bestcheapseolinks`` → 4 keywords; ``casino-bonus-24`` → money word.
+    """
+    keywords = pc.count_substring_regex(names, _KEYWORD_RE).to_numpy(zero_copy_only=False)
+    cleaned = pc.replace_substring_regex(names, _INNOCENT_RE, "")
+    money = pc.match_substring_regex(cleaned, _MONEY_NAME_RE).to_numpy(zero_copy_only=False)
+    return keywords.astype(np.float64), money.astype(np.float64)
+
+
+def entropies(names: list[str]) -> np.ndarray:
+    """Shannon entropy (bits per character) of each ASCII name, vectorised with one bincount."""
+    n = len(names)
+    if n == 0:
+        return np.empty(0)
+    data = np.frombuffer("".join(names).encode("ascii", "replace"), dtype=np.uint8).astype(np.int64)
+    lengths = np.fromiter((len(x) for x in names), dtype=np.int64, count=n)
+    owner = np.repeat(np.arange(n), lengths)
+    pairs, counts = np.unique(owner * 256 + data, return_counts=True)  # (name, character) counts
+    pair_owner = pairs // 256
+    p = counts / lengths[pair_owner]
+    return np.bincount(pair_owner, weights=-p * np.log2(p), minlength=n)
+
+
 def pair_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Factorize pairs of values: (code per row, row index of each distinct pair's first row)."""
     ca, _ = pd.factorize(a, use_na_sentinel=False)
@@ -150,3 +158,34 @@ def pair_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     first = np.full(int(codes.max(initial=-1)) + 1, -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]
     return codes, first
+
+
+N_CATEGORIES = len(TOPIC_NAMES) + len(MONEY_NAMES)
+
+
+def lexicon_counts(texts: pd.Series) -> np.ndarray:
+    """Topic and money-niche word counts per text, vectorised: ``(len(texts), N_CATEGORIES)``.
+
+    Tokenises in Arrow (lower-case, split on anything not a letter or digit), looks each distinct
+    token up once, and counts with one ``bincount``; the same numbers as :func:`topic_vector`.
+    """
+    n = len(texts)
+    out = np.zeros((n, N_CATEGORIES), dtype=np.float32)
+    if n == 0:
+        return out
+    arr = pa.array(texts.astype(object).where(texts.notna(), None), type=pa.large_string())
+    lists = pc.split_pattern_regex(pc.utf8_lower(arr), r"[^\p{L}\p{N}]+")
+    flat = pc.list_flatten(lists)
+    if len(flat) == 0:
+        return out
+    parent = pc.list_parent_indices(lists).to_numpy()
+    encoded = flat.dictionary_encode()
+    vocab = encoded.dictionary.to_pylist()
+    topic = np.array([topic_category(t) for t in vocab], dtype=np.int64)
+    money = np.array([money_category(t) for t in vocab], dtype=np.int64)
+    idx = encoded.indices.to_numpy(zero_copy_only=False)
+    for cats, offset in ((topic[idx], 0), (money[idx], len(TOPIC_NAMES))):
+        hit = cats >= 0
+        keys = parent[hit] * N_CATEGORIES + cats[hit] + offset
+        out += np.bincount(keys, minlength=n * N_CATEGORIES).reshape(n, N_CATEGORIES).astype(np.float32)
+    return out

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .lexicons import MONEY_NAMES, TOPIC_NAMES
-from .text import pair_codes, tokens, topic_vector, url_words
+from .text import lexicon_counts, tokens, topic_vector, url_words
 
 FEATURES: dict[str, str] = {
     "topic__similarity": "cosine of source and target topic vectors (0 = unrelated topics)",
@@ -22,19 +22,16 @@ FEATURES: dict[str, str] = {
     "topic__source_money_match": "the source's money niche is also the target's niche",
 }
 N_TOPICS = len(TOPIC_NAMES)
+# Scheme and file extensions say nothing about a page's topic.
+_URL_NOISE = r"^https?://|\.(?:html?|php|aspx?|jsp)\b"
 NAMES = (*TOPIC_NAMES, *MONEY_NAMES)
 
 
-def source_vectors(links: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Topic vector of each row's source (title + URL words), computed once per distinct page."""
-    titles = links["source_title"].fillna("").astype(object)
-    urls = links["source_url"].fillna("").astype(object)
-    codes, first = pair_codes(titles, urls)
-    titles, urls = titles.to_numpy(), urls.to_numpy()
-    vecs = np.zeros((len(first), len(NAMES)), dtype=np.float32)
-    for i, row in enumerate(first):
-        vecs[i] = topic_vector(tokens(titles[row]) + url_words(urls[row]))
-    return vecs, codes
+def source_vectors(links: pd.DataFrame) -> np.ndarray:
+    """Topic vector of each row's source: words of its title and URL (vectorised)."""
+    title = links["source_title"].astype("string").fillna("")
+    url = links["source_url"].astype("string").fillna("").str.replace(_URL_NOISE, " ", regex=True)
+    return lexicon_counts(title + " " + url)
 
 
 def target_vectors(links: pd.DataFrame, anchor_class: np.ndarray, site_topic: str | None,
@@ -63,9 +60,9 @@ def target_vectors(links: pd.DataFrame, anchor_class: np.ndarray, site_topic: st
 
 def compute(links: pd.DataFrame, state, anchor_class: np.ndarray) -> dict[str, np.ndarray]:
     """Relevance between each source and its target's topic."""
-    src, src_codes = source_vectors(links)
+    s = source_vectors(links)
     tgt, tgt_codes = target_vectors(links, anchor_class, getattr(state, "site_topic", None))
-    s, t = src[src_codes], tgt[tgt_codes]
+    t = tgt[tgt_codes]
     s_norm, t_norm = np.linalg.norm(s, axis=1), np.linalg.norm(t, axis=1)
     known = (s_norm > 0) & (t_norm > 0)
     sim = np.where(known, (s * t).sum(axis=1) / np.where(known, s_norm * t_norm, 1), np.nan)
