@@ -130,6 +130,21 @@ def domain_table(links: pd.DataFrame, scored: pd.DataFrame, allow: list[str]) ->
     return table.sort_values(["worst_toxicity", "links"], ascending=False).reset_index(drop=True)
 
 
+def recommendation(links: pd.DataFrame, scored: pd.DataFrame, domains: pd.DataFrame) -> disavow.Recommendation:
+    """What to disavow: whole sites whose action says so, else the toxic URLs of mixed sites."""
+    rec = disavow.Recommendation()
+    for r in domains[domains["action"] == "disavow domain"].itertuples():
+        rec.domains[r.source_site] = (f"{r.source_site}: {r.toxic}/{r.links} links toxic, "
+                                      f"worst {r.worst_toxicity:.0f}: {r.reasons}")
+    url_sites = set(domains.loc[domains["action"] == "disavow these URLs", "source_site"])
+    site = links["source_site"].fillna(links["source_host"]).fillna("").to_numpy(object)
+    toxic = (scored["verdict"].to_numpy(object) == "toxic") & np.isin(site, list(url_sites))
+    for url, tox, why in zip(links["source_url"].to_numpy(object)[toxic], scored["toxicity"].to_numpy()[toxic],
+                             scored["reasons"].to_numpy(object)[toxic], strict=True):
+        rec.urls.setdefault(url, f"toxicity {tox:.0f}: {why}")
+    return rec
+
+
 def _top_reasons(reasons: pd.Series) -> str:
     """The three most frequent reason phrases among a site's links."""
     counts: dict[str, int] = {}
@@ -197,13 +212,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         table[c] = scored[c].to_numpy()
     table["label"] = ""
     domains = domain_table(links, scored, allow)
-    rec = disavow.Recommendation()
-    for r in domains[domains["action"] == "disavow domain"].itertuples():
-        rec.domains[r.source_site] = f"{r.source_site}: {r.toxic}/{r.links} links toxic, worst {r.worst_toxicity:.0f}: {r.reasons}"
-    url_sites = set(domains.loc[domains["action"] == "disavow these URLs", "source_site"])
-    toxic_rows = table[(table["verdict"] == "toxic") & table["source_site"].isin(url_sites)]
-    for r in toxic_rows.itertuples():
-        rec.urls.setdefault(r.source_url, f"toxicity {r.toxicity:.0f}: {r.reasons}")
+    rec = recommendation(links, scored, domains)
     merged = disavow.merge(existing_lines, rec, allow=allow, today=dt.date.today())
     alarms = anchor_alarms(links, scored)
     out.mkdir(parents=True, exist_ok=True)

@@ -82,6 +82,16 @@ def _cmd_disavow_validate(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """Start the HTTP service (bentoml serve) on 127.0.0.1 unless told otherwise."""
+    from .model import load
+
+    load(args.model)  # fail here, with a clear message, rather than inside the server
+    from .service import run
+
+    return run(args.model, args.port, args.host)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from . import __version__
@@ -108,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", help="force an export format instead of detecting it")
     p.add_argument("--force", action="store_true", help="replace an existing DIR/disavow.txt")
     p.set_defaults(func=_cmd_audit)
+
+    p = sub.add_parser("serve", help="serve real-time scoring over HTTP (BentoML)")
+    p.add_argument("--model", metavar="PATH|models:/NAME@ALIAS", help="model folder or MLflow model URI")
+    p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("disavow", help="disavow file tools")
     dsub = p.add_subparsers(dest="disavow_command", required=True)

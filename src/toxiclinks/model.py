@@ -23,6 +23,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import sklearn
+from scipy import sparse
 
 from .errors import ModelError, ModelIntegrityError
 from .features import LinkFeatures
@@ -65,11 +66,65 @@ class ToxicityModel:
         """Calibrated probability that each link is toxic."""
         return self.calibrate(self.raw_score(self.transform(links)))
 
-    def contributions(self, X: np.ndarray) -> np.ndarray:
-        """Per-feature SHAP contributions (log-odds) for rows of ``X``; last column is the bias."""
+    def contributions(self, X: np.ndarray, chunk: int = 100_000) -> np.ndarray:
+        """Per-feature contributions (log-odds) for rows of ``X``; the last column is the bias.
+
+        Path attribution (Saabas): along each tree's decision path, the change in the node value
+        at every split is credited to the split's feature. The contributions plus the bias add
+        up exactly to the raw score, like TreeSHAP's, at about a hundredth of the cost: one leaf
+        lookup per tree, then a sparse product with the precomputed per-leaf path credits.
+        """
+        n_features = len(self.feature_names)
         if len(X) == 0:
-            return np.empty((0, X.shape[1] + 1))
-        return self.booster.predict(X, pred_contrib=True, num_threads=_threads())
+            return np.empty((0, n_features + 1))
+        paths, offsets, bias = self._paths()
+        out = np.empty((len(X), n_features + 1))
+        for start in range(0, len(X), chunk):
+            part = X[start:start + chunk]
+            leaves = self.booster.predict(part, pred_leaf=True, num_threads=_threads()).astype(np.int64)
+            rows = (leaves + offsets).ravel()
+            indicator = sparse.csr_matrix((np.ones(len(rows)), rows, np.arange(0, len(rows) + 1, leaves.shape[1])),
+                                          shape=(len(part), paths.shape[0]))
+            out[start:start + chunk, :n_features] = (indicator @ paths).toarray()
+        out[:, n_features] = bias
+        return out
+
+    def _paths(self) -> tuple[sparse.csr_matrix, np.ndarray, float]:
+        """Per-leaf path credits of every tree (computed once per loaded model)."""
+        cached = self.__dict__.get("_path_cache")
+        if cached is not None:
+            return cached
+        trees = self.booster.dump_model()["tree_info"]
+        rows, cols, vals, offsets, bias, offset = [], [], [], [], 0.0, 0
+        for tree in trees:
+            root = tree["tree_structure"]
+            offsets.append(offset)
+            if "leaf_index" in root:  # a single-leaf tree credits nothing
+                bias += root["leaf_value"]
+                offset += 1
+                continue
+            bias += root["internal_value"]
+            stack = [(root, [])]
+            while stack:
+                node, credits = stack.pop()
+                if "leaf_index" in node:
+                    for feature, delta in credits:
+                        rows.append(offset + node["leaf_index"])
+                        cols.append(feature)
+                        vals.append(delta)
+                    continue
+                for child in (node["left_child"], node["right_child"]):
+                    value = child.get("internal_value", child.get("leaf_value"))
+                    stack.append((child, [*credits, (node["split_feature"], value - node["internal_value"])]))
+            offset += tree["num_leaves"]
+        paths = sparse.csr_matrix((vals, (rows, cols)), shape=(offset, len(self.feature_names)))
+        self.__dict__["_path_cache"] = (paths, np.array(offsets, dtype=np.int64), bias)
+        return self.__dict__["_path_cache"]
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_path_cache", None)  # derived; rebuilt on first use
+        return state
 
     @property
     def name(self) -> str:

@@ -1,0 +1,341 @@
+"""Real-time scoring over HTTP with BentoML 1.4: the same pipeline and scoring code as the audit.
+
+Run it with ``toxiclinks serve`` (binds 127.0.0.1) or ``bentoml serve toxiclinks.service:Toxiclinks``.
+Endpoints: ``POST /score``, ``POST /score_export``, ``POST /disavow``; BentoML's own ``/livez``,
+``/readyz``, ``/healthz``, ``/metrics`` (Prometheus) and ``/docs.json`` (OpenAPI).
+
+Why no adaptive batching: profile features (anchor shares, links per referring site) are computed
+over the links of one request, so merging unrelated requests into one batch would change their
+scores. A request is the batch; send a list of links to score them together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from .config import quiet_third_parties
+
+# BentoML reads its telemetry and home settings when it is imported, so they go first.
+quiet_third_parties()
+
+import bentoml  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from bentoml.exceptions import InvalidArgument  # noqa: E402
+from pydantic import BaseModel, Field  # noqa: E402
+
+from . import disavow, schema  # noqa: E402
+from .errors import ToxiclinksError  # noqa: E402
+from .model import load  # noqa: E402
+from .readers import add_hosts, read_export  # noqa: E402
+from .score import score  # noqa: E402
+from .urls import URLError, normalize_url  # noqa: E402
+
+MAX_LINKS = 100_000
+MAX_BODY_BYTES = int(os.environ.get("TOXICLINKS_MAX_BODY_MB", "64")) * 1024 * 1024
+Text = Annotated[str, Field(max_length=32_768)]
+Url = Annotated[str, Field(max_length=4096)]
+
+
+class Link(BaseModel):
+    """One backlink in the canonical schema; only ``source_url`` is required."""
+
+    source_url: Url
+    target_url: Url | None = None
+    anchor: Text | None = None
+    left_context: Text | None = None
+    right_context: Text | None = None
+    nofollow: bool | None = None
+    ugc: bool | None = None
+    sponsored: bool | None = None
+    link_type: Literal["text", "image", "redirect", "frame", "form", "mention"] | None = None
+    in_content: bool | None = None
+    sitewide: bool | None = None
+    links_in_group: float | None = Field(default=None, ge=0)
+    source_title: Text | None = None
+    language: Annotated[str, Field(max_length=100)] | None = None
+    domain_rating: float | None = Field(default=None, ge=0, le=100)
+    url_rating: float | None = Field(default=None, ge=0, le=100)
+    authority_score: float | None = Field(default=None, ge=0, le=100)
+    trust_flow: float | None = Field(default=None, ge=0, le=100)
+    citation_flow: float | None = Field(default=None, ge=0, le=100)
+    domain_authority: float | None = Field(default=None, ge=0, le=100)
+    page_authority: float | None = Field(default=None, ge=0, le=100)
+    domain_traffic: float | None = Field(default=None, ge=0)
+    page_traffic: float | None = Field(default=None, ge=0)
+    source_referring_domains: float | None = Field(default=None, ge=0)
+    external_links: float | None = Field(default=None, ge=0)
+    internal_links: float | None = Field(default=None, ge=0)
+    linked_domains: float | None = Field(default=None, ge=0)
+    first_seen: dt.datetime | None = None
+    last_seen: dt.datetime | None = None
+    lost: bool | None = None
+    tool_spam_flag: bool | None = None
+    tool_spam_score: float | None = Field(default=None, ge=0, le=100)
+    http_code: float | None = Field(default=None, ge=100, le=599)
+
+
+class ScoredLink(BaseModel):
+    """One link's score."""
+
+    index: int
+    source_url: str
+    target_url: str | None
+    toxicity: float
+    verdict: str
+    reasons: list[str]
+    anchor_class: str
+    placement: str
+
+
+class Rejected(BaseModel):
+    """A link that could not be scored, and why."""
+
+    index: int
+    field: str
+    reason: str
+
+
+class ScoreResponse(BaseModel):
+    """Scores, the links rejected, and which model produced them."""
+
+    model_name: str
+    model_version: str
+    links: list[ScoredLink]
+    rejected: list[Rejected]
+
+
+class DisavowResponse(BaseModel):
+    """The merged disavow file and what changed."""
+
+    disavow: str
+    added_domains: list[str]
+    added_urls: list[str]
+    kept_entries: int
+    marked: list[str]
+    notes: list[str]
+    model_version: str
+
+
+class _BodyLimit:
+    """ASGI middleware: 413 for bodies over the limit (never buffered), 400 for broken multipart."""
+
+    def __init__(self, app, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await self._reject(send)
+        content_type = headers.get(b"content-type", b"").lower()
+        if content_type.startswith(b"multipart/") and b"boundary=" not in content_type:
+            # BentoML answers 500 to this; it is the client's mistake.
+            return await _json_error(send, 400, "multipart/form-data request without a boundary")
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            return await self.app(scope, limited_receive, _unwrap_errors(send))
+        except _TooLarge:
+            return await self._reject(send)
+
+    async def _reject(self, send) -> None:
+        await _json_error(send, 413, f"request body is larger than {self.limit // (1024 * 1024)} MB; "
+                                     "send fewer links per request")
+
+
+def _unwrap_errors(send):
+    """BentoML 1.4 sends its 4xx errors as ``[{"error": …}]``; send ``{"error": …}`` like the rest."""
+    import json
+
+    state: dict = {}
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start" and 400 <= message["status"] < 500:
+            state["start"], state["body"] = message, b""
+            return None
+        if "start" in state and message["type"] == "http.response.body":
+            state["body"] += message.get("body", b"")
+            if message.get("more_body"):
+                return None
+            body = state["body"]
+            try:
+                data = json.loads(body)
+                if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+                    body = json.dumps(data[0]).encode()
+            except ValueError:
+                pass
+            headers = [(k, v) for k, v in state["start"]["headers"] if k.lower() != b"content-length"]
+            await send({**state["start"], "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            return await send({"type": "http.response.body", "body": body})
+        return await send(message)
+
+    return wrapped
+
+
+async def _json_error(send, status: int, message: str) -> None:
+    """Send a JSON error response from ASGI middleware."""
+    import json
+
+    body = json.dumps({"error": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def links_frame(links: list[Link]) -> tuple[pd.DataFrame, list[int], list[Rejected]]:
+    """Canonical table of the valid links, their request indices, and the rejected ones."""
+    rows, kept, rejected = [], [], []
+    for i, link in enumerate(links):
+        values = link.model_dump()
+        try:
+            values["source_url"] = normalize_url(values["source_url"])
+        except URLError as exc:
+            rejected.append(Rejected(index=i, field="source_url", reason=str(exc)))
+            continue
+        if values.get("target_url"):
+            try:
+                values["target_url"] = normalize_url(values["target_url"])
+            except URLError as exc:
+                rejected.append(Rejected(index=i, field="target_url", reason=str(exc)))
+                continue
+        rows.append(values)
+        kept.append(i)
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["source_url"])
+    for column in ("first_seen", "last_seen"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce").dt.tz_convert(None)
+    table = schema.conform(frame)
+    add_hosts(table)
+    missing_suffix = table["source_suffix"].isna() & ~table["source_host"].str.match(
+        r"^(\d+\.\d+\.\d+\.\d+|\[.*\])$").fillna(False)
+    for pos in np.flatnonzero(missing_suffix.to_numpy(bool))[::-1]:
+        rejected.append(Rejected(index=kept[pos], field="source_url",
+                                 reason=f"host {table['source_host'].iat[pos]!r} does not end in a known public suffix"))
+    if missing_suffix.any():
+        keep = ~missing_suffix.to_numpy(bool)
+        table = table.loc[keep].reset_index(drop=True)
+        kept = [k for k, ok in zip(kept, keep, strict=True) if ok]
+    return table, kept, sorted(rejected, key=lambda r: r.index)
+
+
+@bentoml.service(name="toxiclinks", traffic={"timeout": 120, "concurrency": 32},
+                 http={"host": "127.0.0.1", "port": 3000}, workers=1)
+class Toxiclinks:
+    """Scores backlinks with the toxiclinks model named by ``TOXICLINKS_MODEL`` (or the default)."""
+
+    def __init__(self) -> None:
+        self.model = load(os.environ.get("TOXICLINKS_MODEL") or None)
+        # Warm up caches and lazy structures so the first request is as fast as the rest.
+        self._score(pd.DataFrame({"source_url": ["https://warm-up.example.com/"]}).pipe(_canonical), [], None)
+
+    def _score(self, table: pd.DataFrame, allowlist: list[str], site_topic: str | None) -> pd.DataFrame:
+        return score(self.model, table, allow=allowlist, site_topic=site_topic)
+
+    def _response(self, table: pd.DataFrame, kept: list[int], rejected: list[Rejected],
+                  allowlist: list[str], site_topic: str | None) -> ScoreResponse:
+        scored = self._score(table, allowlist, site_topic) if len(table) else None
+        links = []
+        if scored is not None:
+            targets = table["target_url"].astype(object).where(table["target_url"].notna(), None)
+            for i, (idx, src, tgt) in enumerate(zip(kept, table["source_url"], targets, strict=True)):
+                links.append(ScoredLink(
+                    index=idx, source_url=src, target_url=tgt,
+                    toxicity=float(scored["toxicity"].iat[i]), verdict=str(scored["verdict"].iat[i]),
+                    reasons=[r for r in str(scored["reasons"].iat[i]).split("; ") if r],
+                    anchor_class=str(scored["anchor_class"].iat[i]), placement=str(scored["placement"].iat[i])))
+        return ScoreResponse(model_name=self.model.name, model_version=self.model.version,
+                             links=links, rejected=rejected)
+
+    @bentoml.api
+    def score(self, links: Annotated[list[Link], Field(min_length=1, max_length=MAX_LINKS)],
+              site_topic: Annotated[str, Field(max_length=500)] | None = None,
+              allowlist: Annotated[list[Annotated[str, Field(max_length=300)]], Field(max_length=10_000)] = [],  # noqa: B006
+              ) -> ScoreResponse:
+        """Score links given in the canonical schema (only source_url is required)."""
+        table, kept, rejected = links_frame(links)
+        return self._response(table, kept, rejected, allowlist, site_topic)
+
+    @bentoml.api
+    def score_export(self, file: Path, format: Annotated[str, Field(max_length=40)] | None = None,
+                     site_topic: Annotated[str, Field(max_length=500)] | None = None) -> ScoreResponse:
+        """Score an uploaded export file in any supported format (Ahrefs, Semrush, GSC, …)."""
+        try:
+            result = read_export(file, format)
+        except ToxiclinksError as exc:
+            raise InvalidArgument(str(exc).replace(str(file), "uploaded file")) from None
+        if len(result.links) > MAX_LINKS * 10:
+            raise InvalidArgument(f"the export has {len(result.links):,} links; the service scores at most "
+                                  f"{MAX_LINKS * 10:,} per upload: use 'toxiclinks audit' for larger files")
+        rejected = [Rejected(index=int(r.line), field=str(r.column) or "row", reason=str(r.reason))
+                    for r in result.rejects.itertuples()]
+        kept = [int(x) for x in result.links["source_row"].to_numpy(dtype=float, na_value=0)]
+        return self._response(result.links, kept, rejected, [], site_topic)
+
+    @bentoml.api
+    def disavow(self, links: Annotated[list[Link], Field(max_length=MAX_LINKS)] = [],  # noqa: B006
+                existing_disavow: Annotated[str, Field(max_length=2 * 1024 * 1024 + 1000)] | None = None,
+                allowlist: Annotated[list[Annotated[str, Field(max_length=300)]], Field(max_length=10_000)] = [],  # noqa: B006
+                site_topic: Annotated[str, Field(max_length=500)] | None = None) -> DisavowResponse:
+        """Score links and merge the recommendations into an existing disavow file (the audit's rules)."""
+        from .audit import domain_table, recommendation
+
+        table, _, _ = links_frame(links)
+        existing = disavow.parse(existing_disavow or "")
+        if len(table):
+            scored = self._score(table, allowlist, site_topic)
+            domains = domain_table(table, scored, allowlist)
+            rec = recommendation(table, scored, domains)
+        else:
+            rec = disavow.Recommendation()
+        try:
+            merged = disavow.merge(existing, rec, allow=allowlist)
+        except ToxiclinksError as exc:
+            raise InvalidArgument(str(exc)) from None
+        return DisavowResponse(disavow=merged.text, added_domains=merged.added_domains,
+                               added_urls=merged.added_urls, kept_entries=merged.kept,
+                               marked=merged.marked, notes=merged.notes, model_version=self.model.version)
+
+
+def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    """A canonical table from a small DataFrame of already-normalised URLs."""
+    table = schema.conform(frame)
+    add_hosts(table)
+    return table
+
+
+Toxiclinks.add_asgi_middleware(_BodyLimit)
+
+
+def run(model: str | None, port: int, host: str = "127.0.0.1", extra: list[str] | None = None) -> int:
+    """``toxiclinks serve``: run ``bentoml serve`` for this service (replaces the process)."""
+    import shutil
+    import sys
+
+    env = dict(os.environ)
+    if model:
+        env["TOXICLINKS_MODEL"] = model
+    bentoml_bin = shutil.which("bentoml", path=str(Path(sys.executable).parent)) or "bentoml"
+    args = [bentoml_bin, "serve", "toxiclinks.service:Toxiclinks", "--host", host, "--port", str(port),
+            *(extra or [])]
+    os.execvpe(args[0], args, env)
+    return 0  # not reached
+

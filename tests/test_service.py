@@ -1,0 +1,185 @@
+"""The HTTP service, tested against a real `bentoml serve` process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import BIN, REPO, free_port, wait_http
+from toxiclinks.model import load
+from toxiclinks.readers import read_export
+from toxiclinks.score import score
+from toxiclinks.synth import write as synth_write
+
+FIELDS = ["source_url", "target_url", "anchor", "left_context", "right_context", "nofollow", "ugc",
+          "sponsored", "link_type", "in_content", "sitewide", "links_in_group", "source_title",
+          "domain_rating", "url_rating", "domain_traffic", "page_traffic", "source_referring_domains",
+          "external_links", "linked_domains", "first_seen", "last_seen", "lost", "tool_spam_flag",
+          "http_code"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, small_model):
+    home = tmp_path_factory.mktemp("svc-home")
+    port = free_port()
+    env = {**os.environ, "TOXICLINKS_HOME": str(home), "TOXICLINKS_MAX_BODY_MB": "40"}
+    log = (home / "serve.log").open("w")
+    proc = subprocess.Popen([str(BIN / "toxiclinks"), "serve", "--model", str(small_model.folder),
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=home)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/readyz", 120, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    links, _, _ = synth_write(tmp_path_factory.mktemp("svc-export"), 1, 200, seed=5)
+    return links
+
+
+def as_json(links: pd.DataFrame) -> list[dict]:
+    records = []
+    for row in links[FIELDS].astype(object).itertuples(index=False):
+        record = {}
+        for key, value in zip(FIELDS, row, strict=True):
+            if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+                continue
+            record[key] = value.isoformat() if isinstance(value, pd.Timestamp) else value
+        records.append(record)
+    return records
+
+
+def test_scores_are_identical_to_the_batch_audit(server, export, small_model):
+    links = read_export(export).links
+    batch = score(load(small_model.folder), links)
+    response = httpx.post(f"{server}/score", json={"links": as_json(links)}, timeout=60)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["model_name"] == "toxiclinks" and body["model_version"]
+    served = pd.DataFrame(body["links"])
+    assert len(served) == len(links) and body["rejected"] == []
+    assert np.allclose(served["toxicity"].to_numpy(), batch["toxicity"].to_numpy())
+    assert list(served["verdict"]) == list(batch["verdict"])
+    assert list(served["reasons"].map("; ".join)) == [r for r in batch["reasons"]]
+
+
+def test_single_link_with_only_a_source_url(server):
+    body = httpx.post(f"{server}/score", json={"links": [{"source_url": "https://example.org/"}]}).json()
+    assert body["links"][0]["verdict"] in {"unknown", "ok", "suspicious", "toxic"}
+    assert 0 <= body["links"][0]["toxicity"] <= 100
+
+
+def test_score_export_upload(server, export):
+    with open(export, "rb") as fh:
+        response = httpx.post(f"{server}/score_export", files={"file": ("links.csv", fh, "text/csv")}, timeout=60)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["links"]) == len(read_export(export).links)
+    bad = httpx.post(f"{server}/score_export", files={"file": ("x.bin", b"\x00\x01\x02" * 100, "application/octet-stream")})
+    assert bad.status_code == 400 and "binary" in bad.json()["error"]
+    unknown = httpx.post(f"{server}/score_export", files={"file": ("x.csv", b"foo,bar\n1,2\n", "text/csv")})
+    assert unknown.status_code == 400 and "Known formats" in unknown.json()["error"]
+
+
+def test_disavow_endpoint_keeps_existing_file(server, export):
+    links = as_json(read_export(export).links)
+    existing = "# uploaded in 2025\ndomain:old-spam.example\nhttps://x.example/a\n"
+    response = httpx.post(f"{server}/disavow", json={"links": links, "existing_disavow": existing}, timeout=60)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["disavow"].startswith(existing)
+    assert body["kept_entries"] == 2
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"links": [{}]}, "source_url"),
+    ({"links": [{"source_url": 5}]}, "source_url"),
+    ({"links": [{"source_url": "https://a.example/", "nofollow": "perhaps"}]}, "nofollow"),
+    ({"links": [{"source_url": "https://a.example/", "domain_rating": 500}]}, "domain_rating"),
+    ({"links": "not a list"}, "links"),
+    ({"links": []}, "links"),
+    ({}, "links"),
+])
+def test_bad_json_gets_400_naming_the_field(server, payload, field):
+    response = httpx.post(f"{server}/score", json=payload)
+    assert response.status_code == 400
+    assert field in response.text
+
+
+def test_malformed_and_oversized_bodies(server):
+    broken = httpx.post(f"{server}/score", content=b'{"links": [', headers={"content-type": "application/json"})
+    assert broken.status_code == 400
+    no_boundary = httpx.post(f"{server}/score", content=b"x", headers={"content-type": "multipart/form-data"})
+    assert no_boundary.status_code == 400
+    huge = httpx.post(f"{server}/score", content=b"[" + b" " * (41 * 1024 * 1024) + b"]",
+                      headers={"content-type": "application/json"}, timeout=60)
+    assert huge.status_code == 413 and "larger than 40 MB" in huge.json()["error"]
+    too_many = {"links": [{"source_url": "https://a.example/"}] * 100_001}
+    assert httpx.post(f"{server}/score", json=too_many, timeout=120).status_code == 400
+
+
+def test_hostile_strings_are_data(server):
+    hostile = "<script>alert(1)</script>\u202e=cmd|' /C calc'!A0\x00"
+    links = [{"source_url": "https://a.example/", "anchor": hostile, "source_title": hostile},
+             {"source_url": "javascript:alert(1)"}, {"source_url": "https://" + "a" * 5000 + ".com/"}]
+    response = httpx.post(f"{server}/score", json={"links": links})
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        body = response.json()
+        assert [r["index"] for r in body["rejected"]] == [1]
+    assert httpx.get(f"{server}/readyz").status_code == 200
+
+
+def test_100k_links_in_one_request(server):
+    links = [{"source_url": f"https://site{i % 5000}.example.com/p{i}", "target_url": "https://me.example.org/",
+              "anchor": "best casino" if i % 4 == 0 else "Me Example"} for i in range(100_000)]
+    response = httpx.post(f"{server}/score", json={"links": links}, timeout=300)
+    assert response.status_code == 200
+    assert len(response.json()["links"]) == 100_000
+
+
+def test_health_metrics_and_openapi(server):
+    for path in ("/livez", "/readyz", "/healthz"):
+        assert httpx.get(f"{server}{path}").status_code == 200
+    metrics = httpx.get(f"{server}/metrics").text
+    assert "request" in metrics
+    spec = httpx.get(f"{server}/docs.json").json()
+    assert {"/score", "/score_export", "/disavow"} <= set(spec["paths"])
+
+
+def test_schemathesis_finds_no_server_errors(server):
+    proc = subprocess.run([str(BIN / "schemathesis"), "run", f"{server}/docs.json", "-c", "not_a_server_error",
+                           "-n", "25", "--generation-deterministic", "--request-timeout", "60"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_bento_builds(tmp_path):
+    env = {**os.environ, "BENTOML_HOME": str(tmp_path / "bentoml"), "BENTOML_DO_NOT_TRACK": "True"}
+    proc = subprocess.run([str(BIN / "bentoml"), "build", "-f", "serving/bentofile.yaml", "--output", "tag", "."],
+                          cwd=REPO, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "toxiclinks:" in proc.stdout
+    bentos = list((tmp_path / "bentoml" / "bentos" / "toxiclinks").glob("*/src/models/default/model.joblib"))
+    assert bentos, "the bento carries the default model"
+
+
+def test_serve_refuses_a_bad_model(tmp_path):
+    proc = subprocess.run([str(BIN / "toxiclinks"), "serve", "--model", str(tmp_path)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and "no model" in proc.stderr
