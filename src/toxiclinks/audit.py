@@ -57,7 +57,8 @@ class AuditResult:
             f" · unknown {v.get('unknown', 0):,}",
             "  sites: " + " · ".join(f"{k} {n:,}" for k, n in self.actions.items()),
             f"  disavow.txt: {self.disavow_domains:,} new domain: entries, {self.disavow_urls:,} new URLs",
-            *[f"  ALARM: {a}" for a in self.alarms],
+            *[f"  ALARM: {a}" for a in self.alarms[:5]],
+            *([f"  … {len(self.alarms) - 5} more alarms in report.html"] if len(self.alarms) > 5 else []),
             *[f"  note: {n}" for n in self.notes],
             f"Open {self.out_dir / 'report.html'} first; review before uploading disavow.txt.",
         ]
@@ -87,6 +88,16 @@ class Progress:
             sys.stderr.flush()
 
 
+def stored_rules() -> tuple[list[str], list[str]]:
+    """Allow/deny rules from the label store (they apply at once, without retraining)."""
+    from .config import label_store_path
+    from .labels import LabelStore
+
+    if not label_store_path().exists():
+        return [], []
+    return LabelStore().rules()
+
+
 def read_site_list(path: str | Path | None) -> list[str]:
     """An allowlist/denylist: one domain, ``domain:`` line or URL per line; ``#`` comments."""
     if not path:
@@ -108,16 +119,22 @@ def domain_table(links: pd.DataFrame, scored: pd.DataFrame, allow: list[str]) ->
     if len(frame) == 0:
         return pd.DataFrame(columns=["source_site", "links", "toxic", "suspicious", "unknown",
                                      "worst_toxicity", "typical_toxicity", "action", "reasons"])
+    frame["is_toxic"] = frame["verdict"] == "toxic"
+    frame["is_suspicious"] = frame["verdict"] == "suspicious"
+    frame["is_unknown"] = frame["verdict"] == "unknown"
     g = frame.groupby("source_site", sort=False)
     table = pd.DataFrame({
         "links": g.size(),
-        "toxic": g["verdict"].agg(lambda s: int((s == "toxic").sum())),
-        "suspicious": g["verdict"].agg(lambda s: int((s == "suspicious").sum())),
-        "unknown": g["verdict"].agg(lambda s: int((s == "unknown").sum())),
+        "toxic": g["is_toxic"].sum().astype(int),
+        "suspicious": g["is_suspicious"].sum().astype(int),
+        "unknown": g["is_unknown"].sum().astype(int),
         "worst_toxicity": g["toxicity"].max(),
         "typical_toxicity": g["toxicity"].median(),
-        "reasons": g["reasons"].agg(_top_reasons),
-    }).reset_index()
+    })
+    flagged = frame[frame["reasons"] != ""]
+    table["reasons"] = flagged.groupby("source_site", sort=False)["reasons"].agg(_top_reasons)
+    table["reasons"] = table["reasons"].fillna("")
+    table = table.reset_index()
     allowed = {a.lower().removeprefix("domain:") for a in allow}
     action = np.full(len(table), "keep", dtype=object)
     share = table["toxic"] / table["links"]
@@ -138,7 +155,7 @@ def recommendation(links: pd.DataFrame, scored: pd.DataFrame, domains: pd.DataFr
                                       f"worst {r.worst_toxicity:.0f}: {r.reasons}")
     url_sites = set(domains.loc[domains["action"] == "disavow these URLs", "source_site"])
     site = links["source_site"].fillna(links["source_host"]).fillna("").to_numpy(object)
-    toxic = (scored["verdict"].to_numpy(object) == "toxic") & np.isin(site, list(url_sites))
+    toxic = (scored["verdict"].to_numpy(object) == "toxic") & pd.Series(site).isin(url_sites).to_numpy()
     for url, tox, why in zip(links["source_url"].to_numpy(object)[toxic], scored["toxicity"].to_numpy()[toxic],
                              scored["reasons"].to_numpy(object)[toxic], strict=True):
         rec.urls.setdefault(url, f"toxicity {tox:.0f}: {why}")
@@ -147,6 +164,8 @@ def recommendation(links: pd.DataFrame, scored: pd.DataFrame, domains: pd.DataFr
 
 def _top_reasons(reasons: pd.Series) -> str:
     """The three most frequent reason phrases among a site's links."""
+    if len(reasons) == 1:
+        return "; ".join(str(reasons.iloc[0]).split("; ")[:3])
     counts: dict[str, int] = {}
     for text in reasons:
         for phrase in str(text).split("; "):
@@ -188,6 +207,8 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         raise InputError("output path exists and is not a folder", path=str(out))
     bar = Progress(progress)
     allow, deny = read_site_list(allowlist), read_site_list(denylist)
+    stored_allow, stored_deny = stored_rules()
+    allow, deny = allow + stored_allow, deny + stored_deny
     existing_lines, existing_problems = ([], []) if not existing_disavow else disavow.read(existing_disavow)
     _guard_previous_disavow(out / "disavow.txt", existing_disavow, force)
     bar.step("loading model")

@@ -7,6 +7,7 @@ and exit status 2; a traceback means a bug.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -92,6 +93,40 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return run(args.model, args.port, args.host)
 
 
+def _cmd_label(args: argparse.Namespace) -> int:
+    """Import judgments, or allow/deny/clear a site, in the label store."""
+    from .labels import LabelStore, read_labels
+
+    store = LabelStore(args.db)
+    if args.label_command == "import":
+        total = 0
+        for path in args.files:
+            labels, rejects = read_labels(path)
+            total += store.add(labels, author=args.author, origin=str(path))
+            for r in rejects.itertuples():
+                print(f"{r.file}: line {r.line}: {r.reason}", file=sys.stderr)
+            print(f"{path}: {len(labels):,} judgments stored, {len(rejects):,} rows rejected")
+        print(f"label store {store.path}: {len(store.latest()):,} labelled links")
+        return 0
+    for site in args.sites:
+        store.set_rule(site, args.label_command, author=args.author, note=args.note or "")
+    allowed, denied = store.rules()
+    print(f"allowlist: {len(allowed):,} sites; denylist: {len(denied):,} sites (they apply to the next audit "
+          "and the next request, no retraining needed)")
+    return 0
+
+
+def _cmd_retrain(args: argparse.Namespace) -> int:
+    """Train a challenger on seed data + the label store; promote it if it passes the gate."""
+    from .labels import LabelStore
+    from .retrain import retrain
+
+    result = retrain(args.export, store=LabelStore(args.db), params_path=args.config, gate=args.gate,
+                     user_weight=args.user_weight, folds=args.folds, dry_run=args.dry_run)
+    print(result.summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from . import __version__
@@ -130,6 +165,30 @@ def build_parser() -> argparse.ArgumentParser:
     v = dsub.add_parser("validate", help="check disavow files against Google's rules, line by line")
     v.add_argument("files", nargs="+", metavar="FILE")
     v.set_defaults(func=_cmd_disavow_validate)
+
+    p = sub.add_parser("label", help="store your judgments and site rules")
+    lsub = p.add_subparsers(dest="label_command", required=True)
+    imp = lsub.add_parser("import", help="import a labels CSV or an audit's links.csv with a filled label column")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    for name, what in (("allow", "never disavow these sites"), ("deny", "always treat these sites as toxic"),
+                       ("clear", "remove a site's allow/deny rule")):
+        rule = lsub.add_parser(name, help=what)
+        rule.add_argument("sites", nargs="+", metavar="DOMAIN")
+        rule.add_argument("--note")
+    for sp in (imp, *[lsub.choices[n] for n in ("allow", "deny", "clear")]):
+        sp.add_argument("--db", help="label store (default $TOXICLINKS_HOME/labels.sqlite)")
+        sp.add_argument("--author", default=os.environ.get("USER", "unknown"))
+    p.set_defaults(func=_cmd_label)
+
+    p = sub.add_parser("retrain", help="train a challenger on your labels; promote it if it is better")
+    p.add_argument("--export", action="append", default=[], required=True, help="export your labels refer to")
+    p.add_argument("--db", help="label store (default $TOXICLINKS_HOME/labels.sqlite)")
+    p.add_argument("--config", help="parameters JSON (default training/params.json)")
+    p.add_argument("--gate", type=float, default=0.01, help="largest seed-holdout ROC-AUC loss allowed")
+    p.add_argument("--user-weight", type=float, default=5.0, help="weight of a user label vs a seed label")
+    p.add_argument("--folds", type=int, default=3)
+    p.add_argument("--dry-run", action="store_true", help="measure and decide, change nothing")
+    p.set_defaults(func=_cmd_retrain)
 
     p = sub.add_parser("synth", help="write seeded, labelled link profiles (Ahrefs format)")
     p.add_argument("--out", required=True, help="folder for links.csv and labels.csv")

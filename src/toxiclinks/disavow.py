@@ -115,14 +115,13 @@ def validate(path: str | Path) -> list[str]:
     return problems
 
 
-def covered_by(url_or_host: str, domains: Iterable[str]) -> str | None:
-    """The ``domain:`` entry (if any) that covers a URL or host."""
+def covered_by(url_or_host: str, domains: set[str] | dict[str, object]) -> str | None:
+    """The ``domain:`` entry (if any) in ``domains`` that covers a URL or host."""
     host = url_or_host.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    domain_set = set(domains)
     labels = host.split(".")
     for i in range(len(labels) - 1):
         candidate = ".".join(labels[i:])
-        if candidate in domain_set:
+        if candidate in domains:
             return candidate
     return None
 

@@ -1,7 +1,8 @@
 """Real-time scoring over HTTP with BentoML 1.4: the same pipeline and scoring code as the audit.
 
 Run it with ``toxiclinks serve`` (binds 127.0.0.1) or ``bentoml serve toxiclinks.service:Toxiclinks``.
-Endpoints: ``POST /score``, ``POST /score_export``, ``POST /disavow``; BentoML's own ``/livez``,
+Endpoints: ``POST /score``, ``POST /score_export``, ``POST /disavow``; with a token
+(``TOXICLINKS_API_TOKEN``) ``POST /feedback`` and ``POST /reload``; BentoML's own ``/livez``,
 ``/readyz``, ``/healthz``, ``/metrics`` (Prometheus) and ``/docs.json`` (OpenAPI).
 
 Why no adaptive batching: profile features (anchor shares, links per referring site) are computed
@@ -12,7 +13,10 @@ scores. A request is the batch; send a list of links to score them together.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import os
+import threading
+from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -24,11 +28,12 @@ quiet_third_parties()
 import bentoml  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from bentoml.exceptions import InvalidArgument  # noqa: E402
+from bentoml.exceptions import BentoMLException, InvalidArgument  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 
 from . import disavow, schema  # noqa: E402
 from .errors import ToxiclinksError  # noqa: E402
+from .labels import LabelStore  # noqa: E402
 from .model import load  # noqa: E402
 from .readers import add_hosts, read_export  # noqa: E402
 from .score import score  # noqa: E402
@@ -106,6 +111,30 @@ class ScoreResponse(BaseModel):
     model_version: str
     links: list[ScoredLink]
     rejected: list[Rejected]
+
+
+class Judgment(BaseModel):
+    """A reviewer's judgment of one link (or of every link from a page when target_url is omitted)."""
+
+    source_url: Url
+    target_url: Url | None = None
+    label: Literal["toxic", "natural"]
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class FeedbackResponse(BaseModel):
+    """How many judgments were stored, and which were rejected."""
+
+    stored: int
+    rejected: list[Rejected]
+
+
+class ReloadResponse(BaseModel):
+    """The model serving after a reload."""
+
+    model_name: str
+    model_version: str
+    changed: bool
 
 
 class DisavowResponse(BaseModel):
@@ -243,12 +272,51 @@ class Toxiclinks:
     """Scores backlinks with the toxiclinks model named by ``TOXICLINKS_MODEL`` (or the default)."""
 
     def __init__(self) -> None:
-        self.model = load(os.environ.get("TOXICLINKS_MODEL") or None)
+        self.location = os.environ.get("TOXICLINKS_MODEL") or None
+        self.model = self._load()
+        self._token = os.environ.get("TOXICLINKS_API_TOKEN", "")
+        self._store = LabelStore()
+        watch = float(os.environ.get("TOXICLINKS_WATCH_SECONDS", "0") or 0)
+        if watch > 0 and str(self.location or "").startswith("models:/"):
+            threading.Thread(target=self._watch, args=(watch,), daemon=True, name="alias-watch").start()
+
+    def _load(self):
+        model = load(self.location)
         # Warm up caches and lazy structures so the first request is as fast as the rest.
-        self._score(pd.DataFrame({"source_url": ["https://warm-up.example.com/"]}).pipe(_canonical), [], None)
+        score(model, _canonical(pd.DataFrame({"source_url": ["https://warm-up.example.com/"]})))
+        return model
 
     def _score(self, table: pd.DataFrame, allowlist: list[str], site_topic: str | None) -> pd.DataFrame:
-        return score(self.model, table, allow=allowlist, site_topic=site_topic)
+        model = self.model  # one reference per request: a reload mid-request cannot mix models
+        allowed, denied = self._store.rules()
+        return score(model, table, allow=[*allowlist, *allowed], deny=denied, site_topic=site_topic)
+
+    def _watch(self, seconds: float) -> None:
+        """Reload when the registry alias the service follows points at a new version."""
+        import time
+
+        while True:
+            time.sleep(seconds)
+            try:
+                self._reload()
+            except Exception as exc:  # keep serving the current model; say why
+                print(f"toxiclinks: alias watch could not reload {self.location}: {exc}", flush=True)
+
+    def _reload(self) -> bool:
+        """Load the model location again; swap it in if its version changed."""
+        fresh = self._load()
+        changed = fresh.version != self.model.version
+        if changed:
+            self.model = fresh  # an attribute swap: requests in flight keep the model they started with
+        return changed
+
+    def _authorize(self, ctx: bentoml.Context) -> None:
+        """Write endpoints need ``Authorization: Bearer $TOXICLINKS_API_TOKEN``; no token, no writes."""
+        if not self._token:
+            raise BentoMLException("write endpoints are disabled: set TOXICLINKS_API_TOKEN", error_code=HTTPStatus.FORBIDDEN)
+        given = ctx.request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {self._token}".encode()):
+            raise BentoMLException("missing or wrong bearer token", error_code=HTTPStatus.UNAUTHORIZED)
 
     def _response(self, table: pd.DataFrame, kept: list[int], rejected: list[Rejected],
                   allowlist: list[str], site_topic: str | None) -> ScoreResponse:
@@ -289,6 +357,35 @@ class Toxiclinks:
                     for r in result.rejects.itertuples()]
         kept = [int(x) for x in result.links["source_row"].to_numpy(dtype=float, na_value=0)]
         return self._response(result.links, kept, rejected, [], site_topic)
+
+    @bentoml.api
+    def feedback(self, labels: Annotated[list[Judgment], Field(min_length=1, max_length=MAX_LINKS)],
+                 ctx: bentoml.Context, author: Annotated[str, Field(min_length=1, max_length=200)] = "api",
+                 ) -> FeedbackResponse:
+        """Store reviewers' judgments in the label store (token required); used by the next retrain."""
+        self._authorize(ctx)
+        rows, rejected = [], []
+        for i, j in enumerate(labels):
+            try:
+                source = normalize_url(j.source_url)
+                target = normalize_url(j.target_url) if j.target_url else None
+            except URLError as exc:
+                rejected.append(Rejected(index=i, field="source_url/target_url", reason=str(exc)))
+                continue
+            rows.append((source, target, 1 if j.label == "toxic" else 0, j.note or ""))
+        stored = self._store.add(pd.DataFrame(rows, columns=["source_url", "target_url", "label", "note"]),
+                                 author=author, origin="POST /feedback") if rows else 0
+        return FeedbackResponse(stored=stored, rejected=rejected)
+
+    @bentoml.api
+    def reload(self, ctx: bentoml.Context) -> ReloadResponse:
+        """Load the configured model again (e.g. after retraining moved the champion alias)."""
+        self._authorize(ctx)
+        try:
+            changed = self._reload()
+        except ToxiclinksError as exc:
+            raise InvalidArgument(f"reload failed, still serving version {self.model.version}: {exc}") from None
+        return ReloadResponse(model_name=self.model.name, model_version=self.model.version, changed=changed)
 
     @bentoml.api
     def disavow(self, links: Annotated[list[Link], Field(max_length=MAX_LINKS)] = [],  # noqa: B006

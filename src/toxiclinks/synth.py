@@ -494,6 +494,28 @@ class _Row:
         return row
 
 
+def scheme_rows(seed: int, scheme: str, n_sites: int, target: Target | None = None) -> tuple[Target, list[dict[str, str]]]:
+    """Rows of one link scheme for one target: for building profiles with a known quirk in tests."""
+    synth = Synth(seed)
+    target = target or synth.make_target(0)
+    start = np.datetime64("2022-01-01")
+    rows: list[dict[str, str]] = []
+    for _ in range(n_sites):
+        rows.extend(synth._links_of(scheme, target, start, start + np.timedelta64(400, "D")))
+    return target, rows
+
+
+def write_rows(path: str | Path, rows: list[dict[str, str]]) -> Path:
+    """Write Ahrefs rows as an export file."""
+    path = Path(path)
+    with atomic_open(path, newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(AHREFS_HEADER)
+        for row in rows:
+            writer.writerow([row[h] for h in AHREFS_HEADER])
+    return path
+
+
 def _b(value: bool) -> str:
     return "true" if value else "false"
 

@@ -45,7 +45,7 @@ def _signature():
 def log_model(folder: Path, params: dict[str, Any], metrics: dict[str, float], input_example,
               dataset=None, tables: dict[str, Any] | None = None, model_name: str = MODEL_NAME,
               experiment: str = "toxiclinks", aliases: tuple[str, ...] = ("challenger",),
-              run_name: str | None = None) -> tuple[str, str]:
+              run_name: str | None = None, tags: dict[str, str] | None = None) -> tuple[str, str]:
     """Log a run (params, metrics, dataset, the model) and register it; return (run id, version)."""
     setup()
     import mlflow
@@ -53,6 +53,8 @@ def log_model(folder: Path, params: dict[str, Any], metrics: dict[str, float], i
     _experiment(experiment)
     with mlflow.start_run(run_name=run_name) as run:
         mlflow.log_params({k: v for k, v in params.items() if v is not None})
+        if tags:
+            mlflow.set_tags(tags)
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
         if dataset is not None:
             mlflow.log_input(dataset, context="training")
@@ -73,3 +75,22 @@ def log_model(folder: Path, params: dict[str, Any], metrics: dict[str, float], i
         except Exception:
             client.set_registered_model_alias(model_name, "champion", version)
         return run.info.run_id, version
+
+
+def set_alias(model_name: str, alias: str, version: str) -> None:
+    """Point a registry alias (``champion``) at a model version."""
+    setup()
+    import mlflow
+
+    mlflow.MlflowClient().set_registered_model_alias(model_name, alias, version)
+
+
+def alias_version(model_name: str, alias: str) -> str | None:
+    """The version an alias points at, or None when it does not exist."""
+    setup()
+    import mlflow
+
+    try:
+        return str(mlflow.MlflowClient().get_model_version_by_alias(model_name, alias).version)
+    except Exception:
+        return None

@@ -320,7 +320,7 @@ def _tld_matched_domains(split: str, per_tld: int, seed: int) -> tuple[np.ndarra
 def train(exports: list[str] | None = None, label_files: list[str] | None = None, *,
           params_path: str | None = None, out: str | Path = "models/default",
           track: bool = True, extra_params: dict[str, Any] | None = None,
-          sample_weight_col: str | None = None, log=print) -> TrainResult:
+          sample_weight_col: str | None = None, model_name: str = "toxiclinks", log=print) -> TrainResult:
     """Train on exports + labels (or fresh seed data when none are given), evaluate, save, track."""
     params = {**load_params(params_path), **(extra_params or {})}
     seed = int(params.get("seed", 0))
@@ -361,7 +361,7 @@ def train(exports: list[str] | None = None, label_files: list[str] | None = None
     metrics.update(train_links=int(train_m.sum()), test_links=int(test_m.sum()), train_seconds=train_seconds)
     from . import __version__
 
-    model.metadata.update(name="toxiclinks", version=f"{__version__}+{time.strftime('%Y%m%d', time.gmtime())}",
+    model.metadata.update(name=model_name, version=f"{__version__}+{time.strftime('%Y%m%d', time.gmtime())}",
                           trained_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                           params=params, metrics=metrics, thresholds={"toxic": 0.6, "suspicious": 0.3})
     folder = save(model, out)
@@ -385,6 +385,7 @@ def train(exports: list[str] | None = None, label_files: list[str] | None = None
         example = example[[c for c in schema.COLUMNS if c in example]]
         result.run_id, result.registered_version = tracking.log_model(
             folder, flat, metrics, example, dataset=dataset,
+            model_name=model_name,
             tables={"metrics_table": ev["table"].reset_index(names="method"),
                     "per_scheme": ev["per_scheme"].reset_index(),
                     "feature_importance": ev["importance"].head(30)})

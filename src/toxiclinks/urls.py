@@ -118,6 +118,7 @@ def _extractor() -> tldextract.TLDExtract:
                                  include_psl_private_domains=True)
 
 
+@cache
 def is_platform(host: str) -> bool:
     """Whether ``host`` is a hosting platform itself (blogspot.com, sites.google.com), not a site on it."""
     return host in EXTRA_PLATFORMS or _is_private_suffix(_extractor()(host))

@@ -1,0 +1,187 @@
+"""``toxiclinks retrain``: a challenger that learns from the user's labels, judged against the champion.
+
+1. Seed data (regenerated from the seeded recipe in the parameters) with the same grouped split
+   as ``toxiclinks train``: its held-out sites are the fixed seed holdout.
+2. The user's latest judgments (label store) joined to their exports by normalised URL.
+3. Grouped cross-validation over the user's labels (folds by referring site): each fold trains a
+   challenger on seed data + the other folds (user labels weighted up) and scores the held-out
+   fold; the champion scores the same links.
+4. The final challenger trains on seed data + all user labels. Both models are scored on the seed
+   holdout. The ``champion`` alias moves only when the challenger is at least as good on the
+   user's links (Brier score) and does not lose more than ``gate`` ROC-AUC on the seed holdout.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .errors import LabelsError, ModelError
+from .labels import LabelStore, join_labels
+from .model import ToxicityModel, load, save
+from .readers import read_export
+from .train import apply_views, fit_model, grouped_split, labelled_links, load_params, scores
+
+
+@dataclass
+class RetrainResult:
+    """What retraining measured and decided."""
+
+    decision: str  # "promote", "keep" (gate failed) or "dry run: would promote/keep"
+    table: pd.DataFrame  # champion vs challenger, on the user's links and on the seed holdout
+    user_links: int
+    champion_version: str
+    challenger_version: str | None = None
+    folder: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        from .train import markdown_table
+
+        return "\n".join([f"decision: {self.decision}",
+                          f"user-labelled links: {self.user_links:,}; champion: version {self.champion_version}"
+                          + (f"; challenger: version {self.challenger_version}" if self.challenger_version else ""),
+                          markdown_table(self.table), *[f"note: {n}" for n in self.notes]])
+
+
+def seed_data(params: dict) -> tuple[pd.DataFrame, np.ndarray]:
+    """The seeded training data (cached in TOXICLINKS_HOME), shown through the export views."""
+    from . import synth
+
+    folder = config.home() / "seed-data" / f"seed{params['seed']}-t{params['synth_targets']}-l{params['synth_links_per_target']}"
+    links_csv, labels_csv = folder / "links.csv", folder / "labels.csv"
+    if not (links_csv.exists() and labels_csv.exists()):
+        synth.write(folder, params["synth_targets"], params["synth_links_per_target"], params["seed"])
+    links, y, _ = labelled_links([str(links_csv)], [str(labels_csv)])
+    return apply_views(links, params.get("view_mix", {"ahrefs": 1.0}), params["seed"]), y
+
+
+def user_data(exports: list[str], store: LabelStore) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """The user's exports joined with their latest judgments."""
+    labels = store.latest()
+    if len(labels) == 0:
+        raise LabelsError("the label store is empty: import labels with 'toxiclinks label import' "
+                          "or POST /feedback first", path=str(store.path))
+    tables = [read_export(path).links for path in exports]
+    if not tables:
+        raise LabelsError("give the exports your labels refer to (--export FILE)")
+    links = pd.concat(tables, ignore_index=True)
+    y = join_labels(links, labels)
+    keep = ~np.isnan(y)
+    notes = [f"{int(keep.sum()):,} of {len(links):,} exported links carry a label"]
+    unmatched = len(labels) - int(keep.sum())
+    if unmatched > 0:
+        notes.append(f"about {unmatched:,} judgments match no link in the exports and were not used")
+    links = links.loc[keep].reset_index(drop=True)
+    links["view"], links["scheme"] = "user", "user"
+    return links, y[keep], notes
+
+
+def champion_model(model_name: str) -> tuple[ToxicityModel, str, bool]:
+    """The registered champion, or the shipped default when the registry has none."""
+    try:
+        model = load(f"models:/{model_name}@champion")
+        return model, model.version, True
+    except ModelError:
+        model = load(None)
+        return model, f"default ({model.version})", False
+
+
+def retrain(exports: list[str], *, store: LabelStore | None = None, params_path: str | None = None,
+            extra_params: dict | None = None, gate: float = 0.01, user_weight: float = 5.0,
+            folds: int = 3, dry_run: bool = False, model_name: str = config.MODEL_NAME,
+            out: str | Path | None = None, log=print) -> RetrainResult:
+    """Train and evaluate a challenger; move the champion alias if it passes the gate."""
+    params = {**load_params(params_path), **(extra_params or {})}
+    seed = int(params["seed"])
+    store = store or LabelStore()
+    user, y_user, notes = user_data(exports, store)
+    if len(user) < 10:
+        raise LabelsError(f"only {len(user)} labelled links match the exports; retraining needs at least 10")
+    log(f"{len(user):,} user-labelled links ({y_user.mean():.0%} toxic); regenerating seed data")
+    seed_links, y_seed = seed_data(params)
+    test_m, calib_m, train_m = grouped_split(
+        seed_links["source_site"].fillna(seed_links["source_host"]).to_numpy(object),
+        (params["test_fraction"], params["calibration_fraction"],
+         1 - params["test_fraction"] - params["calibration_fraction"]), seed)
+    seed_train, seed_calib = seed_links[train_m].reset_index(drop=True), seed_links[calib_m].reset_index(drop=True)
+    seed_test = seed_links[test_m].reset_index(drop=True)
+    champion, champion_version, registered = champion_model(model_name)
+
+    def fit(user_part: pd.DataFrame, y_part: np.ndarray) -> ToxicityModel:
+        train = pd.concat([seed_train, user_part], ignore_index=True)
+        y = np.concatenate([y_seed[train_m], y_part])
+        weights = np.concatenate([np.ones(len(seed_train)), np.full(len(user_part), user_weight)])
+        return fit_model(train, y, seed_calib, y_seed[calib_m], params, weights)
+
+    # Grouped cross-validation over the user's labels: no referring site in train and test.
+    groups = user["source_site"].fillna(user["source_host"]).to_numpy(object)
+    k = max(2, min(folds, len(pd.unique(groups))))
+    fold_of = _fold_ids(groups, k, seed)
+    challenger_cv = np.full(len(user), np.nan)
+    for fold in range(k):
+        test = fold_of == fold
+        log(f"cross-validation fold {fold + 1}/{k}: {int(test.sum()):,} held-out user links")
+        model = fit(user[~test].reset_index(drop=True), y_user[~test])
+        challenger_cv[test] = model.predict_proba(user[test].reset_index(drop=True))
+    champion_user = champion.predict_proba(user)
+    log("training the final challenger on seed data + all user labels")
+    challenger = fit(user, y_user)
+    y_test = y_seed[test_m]
+    rows = {
+        "champion": _row(y_user, champion_user, y_test, champion.predict_proba(seed_test)),
+        "challenger": _row(y_user, challenger_cv, y_test, challenger.predict_proba(seed_test)),
+    }
+    table = pd.DataFrame(rows).T
+    better_on_user = table.loc["challenger", "user_brier"] <= table.loc["champion", "user_brier"]
+    keeps_seed = table.loc["challenger", "seed_roc_auc"] >= table.loc["champion", "seed_roc_auc"] - gate
+    promote = bool(better_on_user and keeps_seed)
+    why = ("better or equal on your links and within the gate on the seed holdout" if promote else
+           "worse on your links" if not better_on_user else f"seed-holdout ROC-AUC fell by more than {gate}")
+    result = RetrainResult(("dry run: would " if dry_run else "") + ("promote" if promote else "keep") + f" ({why})",
+                           table, len(user), champion_version, notes=notes)
+    if dry_run:
+        return result
+    challenger.metadata.update(name=model_name, trained_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                               params=params, thresholds=champion.metadata.get("thresholds", {"toxic": 0.6, "suspicious": 0.3}),
+                               user_labels=len(user), user_weight=user_weight)
+    folder = Path(out) if out else config.home() / "models" / time.strftime("challenger-%Y%m%d-%H%M%S")
+    save(challenger, folder)
+    result.folder = folder
+    from . import tracking
+
+    metrics = {f"{who}_{k}": float(v) for who, row in table.iterrows() for k, v in row.items()}
+    run_id, version = tracking.log_model(
+        folder, {"user_weight": user_weight, "gate": gate, "folds": k, "seed": seed, "decision": result.decision,
+                 "champion_version": champion_version},
+        metrics, user.drop(columns=["view", "scheme"]).head(3), model_name=model_name,
+        aliases=("challenger",), run_name="retrain", tags={"decision": result.decision})
+    result.challenger_version = version
+    if promote:
+        tracking.set_alias(model_name, "champion", version)
+    elif not registered:
+        notes.append("the registry had no champion; the shipped default stays in use")
+    return result
+
+
+def _row(y_user: np.ndarray, p_user: np.ndarray, y_seed: np.ndarray, p_seed: np.ndarray) -> dict[str, float]:
+    """Metrics on the user's links (cross-validated for the challenger) and on the seed holdout."""
+    user = scores(y_user, p_user)
+    seed = scores(y_seed, p_seed)
+    return {"user_error_rate": float(np.mean((p_user >= 0.5) != (y_user == 1))), "user_brier": user["brier"],
+            "user_roc_auc": user["roc_auc"], "seed_roc_auc": seed["roc_auc"], "seed_brier": seed["brier"]}
+
+
+def _fold_ids(groups: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """A fold number per row, whole groups per fold, folds of similar size."""
+    rng = np.random.default_rng(seed)
+    unique, inverse = np.unique(groups.astype(str), return_inverse=True)
+    order = rng.permutation(len(unique))
+    fold_of_group = np.empty(len(unique), dtype=int)
+    fold_of_group[order] = np.arange(len(unique)) % k
+    return fold_of_group[inverse]
