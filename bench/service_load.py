@@ -1,0 +1,137 @@
+"""Latency and sustained load of the HTTP service, against the bare pipeline call in the same run.
+
+    python bench/service_load.py [--seconds 60] [--model models/default]
+
+Starts ``toxiclinks serve`` on 127.0.0.1 (only loopback is ever targeted), then measures:
+one link per request (p50/p99), 1,000 links in one request, and a bounded sustained load with
+4 concurrent clients; prints a Markdown table for bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+
+BIN = Path(sys.executable).parent
+LINK = {"source_url": "https://best-casino-links.example.xyz/partners", "target_url": "https://trailgear.example.com/",
+        "anchor": "best online casino", "in_content": False, "links_in_group": 120, "domain_rating": 4}
+
+
+def many(n: int) -> list[dict]:
+    return [{**LINK, "source_url": f"https://site{i % 400}.example.com/p{i}",
+             "anchor": "best online casino" if i % 3 == 0 else "Trail Gear"} for i in range(n)]
+
+
+def bare_pipeline(model_path: str, repeats: int = 200) -> tuple[float, float]:
+    """p50 seconds of the in-process scoring call for 1 link and for 1,000 links."""
+    from toxiclinks.model import load
+    from toxiclinks.score import score
+    from toxiclinks.service import Link, links_frame
+
+    model = load(model_path)
+    one = [Link(**LINK)]
+    thousand = [Link(**d) for d in many(1000)]
+    for _ in range(3):
+        score(model, links_frame(one)[0])
+    t1 = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        score(model, links_frame(one)[0])
+        t1.append(time.perf_counter() - t)
+    t1000 = []
+    for _ in range(10):
+        t = time.perf_counter()
+        score(model, links_frame(thousand)[0])
+        t1000.append(time.perf_counter() - t)
+    return float(np.median(t1)), float(np.median(t1000))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--model", default="models/default")
+    args = parser.parse_args()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "TOXICLINKS_HOME": os.environ.get("TOXICLINKS_HOME", "/tmp/toxiclinks-bench")}
+    proc = subprocess.Popen([str(BIN / "toxiclinks"), "serve", "--model", args.model, "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        started = time.perf_counter()
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.perf_counter() - started > 120:
+                sys.exit("service did not become ready")
+            time.sleep(0.2)
+        ready = time.perf_counter() - started
+        client = httpx.Client()
+        one = {"links": [LINK]}
+        for _ in range(20):
+            client.post(f"{url}/score", json=one)
+        lat = []
+        for _ in range(500):
+            t = time.perf_counter()
+            r = client.post(f"{url}/score", json=one)
+            lat.append(time.perf_counter() - t)
+            assert r.status_code == 200
+        thousand = {"links": many(1000)}
+        lat1000 = []
+        for _ in range(20):
+            t = time.perf_counter()
+            r = client.post(f"{url}/score", json=thousand, timeout=60)
+            lat1000.append(time.perf_counter() - t)
+            assert r.status_code == 200
+        # Sustained, bounded load: 4 clients for --seconds, loopback only.
+        counts = {"ok": 0, "errors": 0}
+        lock, stop = threading.Lock(), time.perf_counter() + args.seconds
+
+        def worker() -> None:
+            with httpx.Client() as c:
+                while time.perf_counter() < stop:
+                    try:
+                        status = c.post(f"{url}/score", json=one, timeout=30).status_code
+                    except httpx.HTTPError:
+                        status = 0
+                    with lock:
+                        counts["ok" if status == 200 else "errors"] += 1
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    bare1, bare1000 = bare_pipeline(args.model)
+    p50, p99 = np.percentile(lat, 50), np.percentile(lat, 99)
+    rows = [
+        ("ready after start", f"{ready:.1f} s", "", "—"),
+        ("1 link per request, p50", f"{p50 * 1000:.1f} ms", f"{p50 / bare1:.2f}× bare pipeline ({bare1 * 1000:.1f} ms)", "≤ 3 ms"),
+        ("1 link per request, p99", f"{p99 * 1000:.1f} ms", "", "≤ 15 ms"),
+        ("1,000 links in one request, p50", f"{np.median(lat1000) * 1000:.0f} ms",
+         f"{np.median(lat1000) / bare1000:.2f}× bare pipeline ({bare1000 * 1000:.0f} ms)", "≤ 50 ms"),
+        (f"sustained {args.seconds:.0f} s, 4 clients", f"{counts['ok'] / args.seconds:.0f} req/s",
+         f"{counts['errors']} errors of {counts['ok'] + counts['errors']:,}", "zero errors"),
+    ]
+    print(pd.DataFrame(rows, columns=["measure", "value", "vs reference", "target"]).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
