@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -53,6 +54,23 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) ->
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
+@contextlib.contextmanager
+def running(args: list[str], ready_url: str, *, env: dict[str, str], cwd: Path, timeout: float = 120):
+    """Run a server process until the block ends; wait until ``ready_url`` answers first."""
+    log = (cwd / "server.log").open("w")
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    try:
+        wait_http(ready_url, timeout, proc)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
 @pytest.fixture(scope="session")
 def small_model(tmp_path_factory):
     """A model trained on a small seed set (no MLflow), shared by the audit and service tests."""
@@ -71,20 +89,9 @@ def mlflow_server(tmp_path_factory):
     port = free_port()
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true",
            "DO_NOT_TRACK": "1"}
-    log = (root / "server.log").open("w")
-    proc = subprocess.Popen(
-        [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-         "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-         "--artifacts-destination", str(root / "artifacts")],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
     uri = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{uri}/health", 90, proc)
+    with running([str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+                  "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+                  "--artifacts-destination", str(root / "artifacts")],
+                 f"{uri}/health", env=env, cwd=root, timeout=90):
         yield uri
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 
 import httpx
@@ -11,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import BIN, free_port, wait_http
+from tests.conftest import BIN, free_port, running
 from toxiclinks import tracking
 from toxiclinks.cli import main
 from toxiclinks.labels import LabelStore
@@ -124,20 +123,10 @@ def live_server(tmp_path_factory, mlflow_server, small_model):
     port = free_port()
     env = {**os.environ, "TOXICLINKS_HOME": str(home), "TOXICLINKS_API_TOKEN": "s3cret-token",
            "MLFLOW_TRACKING_URI": mlflow_server}
-    log = (home / "serve.log").open("w")
-    proc = subprocess.Popen([str(BIN / "toxiclinks"), "serve", "--model", f"models:/{name}@champion", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=home)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{url}/readyz", 120, proc)
+    with running([str(BIN / "toxiclinks"), "serve", "--model", f"models:/{name}@champion", "--port", str(port)],
+                 f"{url}/readyz", env=env, cwd=home):
         yield url, name, versions, home
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_feedback_needs_the_token_and_loses_nothing_under_concurrency(live_server):

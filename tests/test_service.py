@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import BIN, REPO, free_port, wait_http
+from tests.conftest import BIN, REPO, free_port, running
 from toxiclinks.model import load
 from toxiclinks.readers import read_export
 from toxiclinks.score import score
@@ -28,20 +28,10 @@ def server(tmp_path_factory, small_model):
     home = tmp_path_factory.mktemp("svc-home")
     port = free_port()
     env = {**os.environ, "TOXICLINKS_HOME": str(home), "TOXICLINKS_MAX_BODY_MB": "40"}
-    log = (home / "serve.log").open("w")
-    proc = subprocess.Popen([str(BIN / "toxiclinks"), "serve", "--model", str(small_model.folder),
-                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=home)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{url}/readyz", 120, proc)
+    with running([str(BIN / "toxiclinks"), "serve", "--model", str(small_model.folder), "--port", str(port)],
+                 f"{url}/readyz", env=env, cwd=home):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LabelsError
-from .urls import URLError, normalize_url
+from .urls import normalize_url_series
 
 TOXIC_WORDS = frozenset({"toxic", "1", "true", "yes", "bad", "spam", "disavow", "remove"})
 NATURAL_WORDS = frozenset({"natural", "0", "false", "no", "good", "ok", "keep", "clean", "fine"})
@@ -36,36 +36,34 @@ def read_labels(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         if required not in columns:
             raise LabelsError(f"labels file needs a {required!r} column; columns seen: "
                               f"{', '.join(map(repr, raw.columns))}", path=str(path), line=1)
-    rows, rejects = [], []
     target_col, note_col = columns.get("target_url"), columns.get("note")
-    for i, record in enumerate(raw.itertuples(index=False), start=2):
-        values = dict(zip(raw.columns, record, strict=True))
-        label_text = str(values[columns["label"]]).strip().lower()
-        if not label_text:
-            continue  # an audit row nobody reviewed
-        if label_text in TOXIC_WORDS:
-            label = 1
-        elif label_text in NATURAL_WORDS:
-            label = 0
-        else:
-            rejects.append((str(path), i, "label", f"label {label_text[:50]!r} is not toxic or natural"))
-            continue
-        try:
-            source = normalize_url(values[columns["source_url"]])
-        except URLError as exc:
-            rejects.append((str(path), i, "source_url", f"source URL: {exc}"))
-            continue
-        target = None
-        if target_col and values[target_col].strip():
-            try:
-                target = normalize_url(values[target_col])
-            except URLError as exc:
-                rejects.append((str(path), i, "target_url", f"target URL: {exc}"))
-                continue
-        rows.append((source, target, label, values[note_col][:500] if note_col else ""))
-    labels = pd.DataFrame(rows, columns=["source_url", "target_url", "label", "note"])
-    bad = pd.DataFrame(rejects, columns=["file", "line", "column", "reason"])
-    return labels, bad
+    lines = np.arange(len(raw)) + 2  # header is line 1
+    text = raw[columns["label"]].astype(str).str.strip().str.lower()
+    label = text.map(lambda v: 1 if v in TOXIC_WORDS else 0 if v in NATURAL_WORDS else -1)
+    reviewed = (text != "").to_numpy()  # an audit row nobody reviewed has an empty label
+    reason = np.where(label.to_numpy() < 0, "label " + text.str.slice(0, 50).map(repr) + " is not toxic or natural", "")
+    column = np.where(reason != "", "label", "")
+    source, source_err = normalize_url_series(raw[columns["source_url"]])
+    bad = (reason == "") & source_err.notna().to_numpy()
+    reason = np.where(bad, "source URL: " + source_err.fillna("").to_numpy(object), reason)
+    column = np.where(bad, "source_url", column)
+    target = pd.Series([None] * len(raw), dtype=object)
+    if target_col:
+        given = raw[target_col].astype(str).str.strip() != ""
+        target, target_err = normalize_url_series(raw[target_col])
+        bad = (reason == "") & given.to_numpy() & target_err.notna().to_numpy()
+        reason = np.where(bad, "target URL: " + target_err.fillna("").to_numpy(object), reason)
+        column = np.where(bad, "target_url", column)
+        target = target.astype(object).where(given, None)
+    keep = reviewed & (reason == "")
+    notes = raw[note_col].astype(str).str.slice(0, 500) if note_col else pd.Series([""] * len(raw))
+    labels = pd.DataFrame({"source_url": source.to_numpy(object)[keep],
+                           "target_url": target.astype(object).where(target.notna(), None).to_numpy(object)[keep],
+                           "label": label.to_numpy()[keep].astype(int), "note": notes.to_numpy(object)[keep]})
+    rejected = reviewed & (reason != "")
+    bad_rows = pd.DataFrame({"file": str(path), "line": lines[rejected], "column": column[rejected],
+                             "reason": reason[rejected]}, columns=["file", "line", "column", "reason"])
+    return labels, bad_rows
 
 
 def join_labels(links: pd.DataFrame, labels: pd.DataFrame) -> np.ndarray:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import formats, schema
 from .errors import EmptyInputError, EncodingError, InputError, UnknownFormatError
-from .urls import URLError, normalize_url, split_host
+from .urls import normalize_url_series, split_host
 
 #: A cell longer than this is not a real export value (anchors, titles and contexts are short).
 MAX_CELL = 32_768
@@ -34,9 +34,6 @@ _SAMPLE_BYTES = 256 * 1024
 _HEADER_SEARCH_LINES = 30
 _TRUE = frozenset({"true", "yes", "y", "1", "+", "x", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "-", "f"})
-# Already-canonical URLs skip the Python normaliser: lower-case http(s) host, no port,
-# a path of printable ASCII without fragments, spaces or percent-escape surprises.
-_CANONICAL_URL = r"^https?://[a-z0-9.-]+\.[a-z0-9-]+/[!$&'()*+,\-./0-9:;=?@A-Z_a-z~%]*$"
 _SKIP_RE = re.compile(r"Skipping line (\d+): (.*)")
 
 
@@ -425,12 +422,12 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, stats: _ValueStats,
 
     # Source URL: required; a row without a usable one is rejected with the reason.
     src_header = mapping["source_url"]
-    src, src_err = _normalize_urls(raw[src_header], fmt.source_is_domain or fmt is formats.MOZ)
+    src, src_err = normalize_url_series(raw[src_header])
     reject(src_err.notna(), src_header, "source URL: " + src_err.fillna(""), raw[src_header].str.slice(0, 200))
     out["source_url"] = src
     if "target_url" in mapping:
         tgt_header = mapping["target_url"]
-        tgt, tgt_err = _normalize_urls(raw[tgt_header], fmt is formats.MOZ)
+        tgt, tgt_err = normalize_url_series(raw[tgt_header])
         bad_target = tgt_err.notna() & (raw[tgt_header].str.strip() != "")
         if bad_target.any():
             stats.add(tgt_header, lines[bad_target.to_numpy()])
@@ -533,25 +530,6 @@ def _link_type_from_flags(raw: pd.DataFrame, mapping: dict[str, str], fmt: forma
     if seen_any and fmt.empty_flag_is_false:
         result = result.fillna("text")
     return result
-
-
-def _normalize_urls(col: pd.Series, no_scheme_ok: bool) -> tuple[pd.Series, pd.Series]:
-    """Normalised URLs and, where a value is not a URL, the reason (NA where fine)."""
-    text = col.str.strip()
-    fast = text.str.match(_CANONICAL_URL).fillna(False).to_numpy(dtype=bool)
-    urls = text.astype(object).to_numpy().copy()
-    errors = np.full(len(text), None, dtype=object)
-    for i in np.flatnonzero(~fast):
-        value = urls[i]
-        if not value:
-            urls[i], errors[i] = None, "empty"
-            continue
-        try:
-            urls[i] = normalize_url(value)
-        except URLError as exc:
-            urls[i], errors[i] = None, str(exc)
-    return (pd.Series(urls, index=col.index, dtype="string"),
-            pd.Series(errors, index=col.index, dtype="string"))
 
 
 def add_hosts(table: pd.DataFrame) -> None:

@@ -403,19 +403,14 @@ class _Row:
              lost: bool = False, language: str = "en", first_seen=None, pages: int = 1,
              **_) -> list[dict[str, str]]:
         """``pages`` rows from one referring site, sharing its metrics."""
-        rows = [self._row(site, topic, anchor=anchor, dr=dr, traffic=traffic, ur=ur, nofollow=nofollow,
-                          ugc=ugc, sponsored=sponsored, content=content, context=context, footer=footer,
-                          comment=comment, forum=forum, partners=partners, directory=directory,
-                          paid_cue=paid_cue, credit=credit, group=group, outbound=outbound,
-                          linked=linked, spam_flag=spam_flag, http=http, lost=lost, language=language,
-                          first_seen=first_seen)]
+        traits = dict(anchor=anchor, dr=dr, traffic=traffic, ur=ur, nofollow=nofollow, ugc=ugc,
+                      sponsored=sponsored, content=content, context=context, footer=footer, comment=comment,
+                      forum=forum, partners=partners, directory=directory, paid_cue=paid_cue, credit=credit,
+                      group=group, outbound=outbound, linked=linked, spam_flag=spam_flag, http=http, lost=lost,
+                      language=language, first_seen=first_seen)
+        rows = [self._row(site, topic, **traits)]
         for _ in range(pages - 1):
-            extra = self._row(site, topic, anchor=anchor, dr=dr, traffic=traffic, ur=ur, nofollow=nofollow,
-                              ugc=ugc, sponsored=sponsored, content=content, context=context,
-                              footer=footer, comment=comment, forum=forum, partners=partners,
-                              directory=directory, paid_cue=paid_cue, credit=credit, group=group,
-                              outbound=outbound, linked=linked, spam_flag=spam_flag, http=http,
-                              lost=lost, language=language, first_seen=first_seen)
+            extra = self._row(site, topic, **traits)
             for key in ("Domain rating", "Domain traffic", "Linked domains"):
                 extra[key] = rows[0][key]
             rows.append(extra)

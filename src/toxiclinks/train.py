@@ -184,7 +184,9 @@ def fit_model(train: pd.DataFrame, y_train: np.ndarray, calib: pd.DataFrame, y_c
                             reference_split=params.get("train_reference_split", "partial")).fit(train, y_train)
     X = features.transform(train)
     names = list(features.get_feature_names_out())
-    lgb_params = {"objective": "binary", "verbosity": -1, "num_threads": 2,
+    # One thread by default: on these 2-core machines two OpenMP threads train 5× slower
+    # (measured in bench/RESULTS.md); params.json may say otherwise.
+    lgb_params = {"objective": "binary", "verbosity": -1, "num_threads": 1,
                   "seed": params.get("seed", 0), **params.get("lightgbm", {})}
     rounds = int(lgb_params.pop("n_estimators", 300))
     data = lgb.Dataset(X, label=y_train, weight=weights, feature_name=names,

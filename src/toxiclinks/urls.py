@@ -16,10 +16,16 @@ from dataclasses import dataclass
 from functools import cache
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import numpy as np
+import pandas as pd
 import tldextract
 
 MAX_URL_LENGTH = 2048
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Already-canonical URLs skip the Python normaliser: lower-case http(s) host, no port,
+# a path of printable ASCII without fragments, spaces or percent-escape surprises.
+_CANONICAL_URL = r"^https?://[a-z0-9.-]+\.[a-z0-9-]+/[!$&'()*+,\-./0-9:;=?@A-Z_a-z~%]*$"
 _OPAQUE_SCHEME_RE = re.compile(r"^(javascript|mailto|data|tel|file|about|vbscript|ftp|news|irc):", re.I)
 _HOST_OK = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$")
 # Characters left alone when percent-encoding a path or query; '%' keeps existing escapes intact.
@@ -52,7 +58,7 @@ def normalize_url(raw: str, *, default_scheme: str = "http") -> str:
         raise URLError("empty URL")
     if len(text) > MAX_URL_LENGTH:
         raise URLError(f"URL is {len(text)} characters long (limit {MAX_URL_LENGTH})")
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+    if _CONTROL_RE.search(text):
         raise URLError("URL contains control characters")
     if opaque := _OPAQUE_SCHEME_RE.match(text):
         raise URLError(f"scheme {opaque.group(1).lower()!r} is not http or https")
@@ -165,6 +171,29 @@ def split_host(host: str) -> HostParts:
         site = site[4:]
     subdomain = host[: -len(site)].rstrip(".") if host.endswith(site) else ""
     return HostParts(host, site, registered, suffix, subdomain, platform, False)
+
+
+def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Normalised URLs and, where a value is not a URL, the reason (NA where fine).
+
+    Values already in canonical form (most of any export) skip the Python normaliser.
+    """
+    text = col.astype(str).str.strip() if col.dtype != object and str(col.dtype) not in ("str", "string") \
+        else col.fillna("").str.strip()
+    fast = text.str.match(_CANONICAL_URL).fillna(False).to_numpy(dtype=bool)
+    urls = text.astype(object).to_numpy().copy()
+    errors = np.full(len(text), None, dtype=object)
+    for i in np.flatnonzero(~fast):
+        value = urls[i]
+        if not value:
+            urls[i], errors[i] = None, "empty"
+            continue
+        try:
+            urls[i] = normalize_url(value)
+        except URLError as exc:
+            urls[i], errors[i] = None, str(exc)
+    return (pd.Series(urls, index=col.index, dtype="string"),
+            pd.Series(errors, index=col.index, dtype="string"))
 
 
 def host_of(url: str) -> str:
