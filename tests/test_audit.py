@@ -157,3 +157,15 @@ def test_audit_command_prints_summary(tmp_path, capsys, small_model, export):
                  "--site-topic", "outdoor gear"]) == 0
     out = capsys.readouterr().out
     assert "Audited" in out and "disavow.txt" in out and "report.html" in out
+
+
+def test_url_only_export_gives_unknown_not_clean(tmp_path, small_model):
+    from toxiclinks.reference import spam_domains
+
+    listed = sorted(spam_domains("known"))[10]
+    gsc = tmp_path / "https___me.example.com_-Latest links-2026-05-18.csv"
+    gsc.write_text(f"Linking page,Last crawled\nhttps://quiet-garden-club.org/news,2026-05-01\nhttp://{listed}/x,2026-05-02\n")
+    run_audit([str(gsc)], tmp_path / "out", model=small_model.folder, progress=False)
+    links = pd.read_csv(tmp_path / "out" / "links.csv")
+    assert links.loc[0, "verdict"] == "unknown"
+    assert links.loc[1, "verdict"] in ("toxic", "suspicious") and "spam/disavow lists" in links.loc[1, "reasons"]

@@ -191,3 +191,24 @@ def test_live_swap_without_failing_requests_in_flight(live_server, mlflow_server
     assert {v for _, v in statuses} <= set(versions)
     assert httpx.post(f"{url}/score", json=body).json()["model_version"] == versions[1]
 
+
+
+def test_retrain_and_train_commands_fail_clearly(tmp_path, capsys):
+    db = tmp_path / "empty.sqlite"
+    export = tmp_path / "gsc.csv"
+    export.write_text("Linking page\nhttps://a.example.com/\n")
+    assert main(["retrain", "--export", str(export), "--db", str(db)]) == 2
+    assert "label store is empty" in capsys.readouterr().err
+    store = LabelStore(db)
+    store.add(pd.DataFrame({"source_url": ["https://elsewhere.example.org/"], "target_url": [None], "label": [1],
+                            "note": [""]}), author="t")
+    assert main(["retrain", "--export", str(export), "--db", str(db)]) == 2
+    assert "only 0 labelled links match" in capsys.readouterr().err
+    assert main(["retrain", "--export", str(tmp_path / "missing.csv"), "--db", str(db)]) == 2
+    assert "no such file" in capsys.readouterr().err
+    bad_params = tmp_path / "params.json"
+    bad_params.write_text('{"seed": 1,,}')
+    assert main(["train", "--config", str(bad_params), "--out", str(tmp_path / "m"), "--no-track"]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert main(["label", "deny", "not-a-domain", "--db", str(db)]) == 2
+    assert "is not a domain" in capsys.readouterr().err
