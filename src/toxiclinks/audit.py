@@ -199,7 +199,7 @@ def anchor_alarms(links: pd.DataFrame, scored: pd.DataFrame) -> list[str]:
 def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str | None = None,
               allowlist: str | None = None, denylist: str | None = None, site_topic: str | None = None,
               model: ToxicityModel | str | None = None, progress: bool = True, force: bool = False,
-              formats: str | None = None) -> AuditResult:
+              formats: str | None = None, pages: str | None = None) -> AuditResult:
     """Audit exports with a model; write every output into ``out_dir``."""
     started = time.perf_counter()
     out = Path(out_dir)
@@ -223,6 +223,11 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         notes += [f"{path}: {p}" for p in result.problems]
     links = pd.concat(tables, ignore_index=True) if tables else schema.empty_table()
     rejected = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
+    if pages:
+        from .pages import add_regions
+
+        bar.step("reading saved pages")
+        notes += add_regions(links, pages)
     bar.step(f"scoring {len(links):,} links")
     scored = score(mdl, links, allow=allow, deny=deny, site_topic=site_topic)
     bar.step("writing outputs")

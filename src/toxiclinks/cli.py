@@ -62,7 +62,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
     result = run_audit(args.exports, args.out, existing_disavow=args.existing_disavow,
                        allowlist=args.allowlist, denylist=args.denylist, site_topic=args.site_topic,
-                       model=args.model, force=args.force, formats=args.format)
+                       model=args.model, force=args.force, formats=args.format, pages=args.pages)
     print(result.summary())
     return 0
 
@@ -151,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--site-topic", metavar="WORDS", help='what the audited site is about ("outdoor gear")')
     p.add_argument("--model", metavar="PATH|models:/NAME@ALIAS", help="model folder or MLflow model URI")
     p.add_argument("--format", help="force an export format instead of detecting it")
+    p.add_argument("--pages", metavar="DIR", help="folder of saved source pages (*.html) for DOM placement")
     p.add_argument("--force", action="store_true", help="replace an existing DIR/disavow.txt")
     p.set_defaults(func=_cmd_audit)
 

@@ -32,6 +32,7 @@ FIELDS: tuple[Field, ...] = (
     Field("link_type", "str", "text, image, redirect, frame, form or mention"),
     Field("in_content", "bool", "the link sits in the page's main content"),
     Field("sitewide", "bool", "the link repeats across the source site (template link)"),
+    Field("region", "str", "page region from saved HTML: body, header, nav, sidebar, footer, comments, author"),
     Field("links_in_group", "float", "how many identical links the tool grouped into this one"),
     Field("source_title", "str", "title of the linking page"),
     Field("language", "str", "language(s) of the linking page"),

@@ -58,6 +58,7 @@ class Link(BaseModel):
     sponsored: bool | None = None
     link_type: Literal["text", "image", "redirect", "frame", "form", "mention"] | None = None
     in_content: bool | None = None
+    region: Literal["body", "header", "nav", "sidebar", "footer", "comments", "author"] | None = None
     sitewide: bool | None = None
     links_in_group: float | None = Field(default=None, ge=0)
     source_title: Text | None = None

@@ -1,0 +1,141 @@
+"""Link placement from saved HTML pages: the region of the page that holds each link.
+
+Give ``toxiclinks audit --pages DIR`` a folder of saved source pages (``*.html``/``*.htm``).
+Each page is matched to its URL by an ``index.csv`` (``url,file``) in the folder when there is one,
+else by the page's ``<link rel="canonical">`` or ``og:url``. For every link, the region is read
+from the DOM around the ``<a>`` that points at the target: body, header, nav, sidebar, footer,
+comments or author box. Nothing is fetched: pages are only read from disk, and never executed.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pandas as pd
+
+from .urls import URLError, host_of, normalize_url
+
+MAX_PAGE_BYTES = 20 * 1024 * 1024
+_VOID = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                   "track", "wbr"))
+# Innermost match wins: a comment inside the footer is a comment.
+_RULES: tuple[tuple[str, re.Pattern[str], frozenset[str]], ...] = (
+    ("comments", re.compile(r"comment|reply|disqus|respond|guestbook|forum-post|postbody"), frozenset()),
+    ("author", re.compile(r"author|byline|bio\b|about-the"), frozenset()),
+    ("footer", re.compile(r"footer|colophon|copyright|site-info|bottom"), frozenset({"footer"})),
+    ("sidebar", re.compile(r"sidebar|widget|aside|blogroll|related"), frozenset({"aside"})),
+    ("nav", re.compile(r"\bnav|menu|breadcrumb"), frozenset({"nav"})),
+    ("header", re.compile(r"header|masthead|topbar"), frozenset({"header"})),
+    ("body", re.compile(r"\bcontent|entry|post-body|article|main"), frozenset({"main", "article"})),
+)
+
+
+class _LinkRegions(HTMLParser):
+    """Collect (href, region) for every link, and the page's canonical URL."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str | None] = []  # region named by each open element, None if none
+        self.links: list[tuple[str, str]] = []
+        self.canonical: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "link" and "canonical" in a.get("rel", "").lower() and a.get("href"):
+            self.canonical = self.canonical or a["href"]
+        if tag == "meta" and a.get("property", "").lower() == "og:url" and a.get("content"):
+            self.canonical = self.canonical or a["content"]
+        if tag == "a" and a.get("href"):
+            region = next((r for r in reversed(self.stack) if r), "body")
+            self.links.append((a["href"], region))
+        if tag in _VOID:
+            return
+        marker = f"{a.get('id', '')} {a.get('class', '')} {a.get('role', '')}".lower()
+        region = None
+        for name, pattern, tags in _RULES:
+            if tag in tags or (marker.strip() and pattern.search(marker)):
+                region = name
+                break
+        self.stack.append(region)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _VOID and self.stack:
+            self.stack.pop()
+
+
+def page_regions(html: str, page_url: str | None = None) -> tuple[str | None, list[tuple[str, str]]]:
+    """The page's canonical URL and (normalised link URL, region) for each link on it."""
+    parser = _LinkRegions()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # noqa: BLE001 - a broken page yields the links found so far
+        pass
+    base = page_url or parser.canonical or ""
+    links = []
+    for href, region in parser.links:
+        try:
+            links.append((normalize_url(urljoin(base, href.strip())), region))
+        except (URLError, ValueError):
+            continue
+    return parser.canonical, links
+
+
+def load_folder(folder: str | Path) -> tuple[dict[str, Path], list[str]]:
+    """Map normalised page URL → saved file; notes about files that could not be matched."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        from .errors import InputError
+
+        raise InputError("no such folder of saved pages", path=str(folder))
+    pages: dict[str, Path] = {}
+    notes: list[str] = []
+    index = folder / "index.csv"
+    if index.exists():
+        with index.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            for line, row in enumerate(csv.DictReader(fh), start=2):
+                try:
+                    pages[normalize_url(row.get("url") or "")] = folder / (row.get("file") or "")
+                except URLError as exc:
+                    notes.append(f"{index}: line {line}: {exc}")
+        return pages, notes
+    for path in sorted([*folder.glob("*.html"), *folder.glob("*.htm")]):
+        canonical, _ = page_regions(_read(path)[:200_000])
+        try:
+            pages[normalize_url(canonical or "")] = path
+        except URLError:
+            notes.append(f"{path}: no canonical or og:url to tell which page it is; add an index.csv (url,file)")
+    return pages, notes
+
+
+def _read(path: Path) -> str:
+    """A saved page as text (capped; undecodable bytes replaced)."""
+    with path.open("rb") as fh:
+        return fh.read(MAX_PAGE_BYTES).decode("utf-8", errors="replace")
+
+
+def add_regions(links: pd.DataFrame, folder: str | Path) -> list[str]:
+    """Fill ``links['region']`` from saved pages; rows without a page (or link on it) stay NA."""
+    pages, notes = load_folder(folder)
+    regions = pd.Series(pd.NA, index=links.index, dtype="string")
+    for source, rows in links.groupby(links["source_url"].astype(object), sort=False).groups.items():
+        path = pages.get(source)
+        if path is None or not path.is_file():
+            continue
+        _, found = page_regions(_read(path), source)
+        exact = dict(reversed(found))  # first occurrence wins
+        by_host: dict[str, str] = {}
+        for url, region in found:
+            by_host.setdefault(host_of(url), region)
+        for row in rows:
+            target = links.at[row, "target_url"]
+            if isinstance(target, str):
+                regions.at[row] = exact.get(target) or by_host.get(host_of(target), pd.NA)
+    links["region"] = regions
+    matched = int(regions.notna().sum())
+    notes.append(f"{len(pages):,} saved pages; region found for {matched:,} of {len(links):,} links")
+    return notes
