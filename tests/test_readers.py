@@ -285,3 +285,16 @@ def test_inspect_command_errors_are_one_line(tmp_path, capsys):
     assert main(["inspect", str(tmp_path / "missing.csv")]) == 2
     err = capsys.readouterr().err
     assert "no such file" in err and "Traceback" not in err
+
+
+def test_host_split_matches_tldextract_public_api():
+    from toxiclinks.reference import popular_domains, spam_domains
+    from toxiclinks.urls import _extractor, _suffix_split
+
+    hosts = ["foo.blogspot.com", "www.city.kawasaki.jp", "a.b.kawasaki.jp", "foo.ck", "www.ck", "co.uk",
+             "bar.unknowntld", "a.b.c.s3.amazonaws.com", "xn--mnchen-3ya.de"]
+    hosts += ["www." + d for d in sorted(spam_domains("all"))[:500]] + sorted(popular_domains("all"))[:500]
+    for host in hosts:
+        full, icann = _extractor()(host), _extractor()(host, include_psl_private_domains=False)
+        assert _suffix_split(host) == (full.suffix, full.domain, full.is_private, icann.suffix,
+                                       icann.top_domain_under_public_suffix), host

@@ -127,12 +127,44 @@ def _extractor() -> tldextract.TLDExtract:
 @cache
 def is_platform(host: str) -> bool:
     """Whether ``host`` is a hosting platform itself (blogspot.com, sites.google.com), not a site on it."""
-    return host in EXTRA_PLATFORMS or _is_private_suffix(_extractor()(host))
+    return host in EXTRA_PLATFORMS or _is_private_suffix(_Split(*_suffix_split(host)))
 
 
 def _is_private_suffix(ext) -> bool:
     """A host that is exactly a private (platform) suffix, e.g. blogspot.com."""
     return bool(ext.is_private and not ext.domain)
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """One host against the Public Suffix List, private section included."""
+
+    suffix: str  # longest suffix, private ones included ("blogspot.com")
+    domain: str  # the label left of it ("myblog")
+    is_private: bool
+    icann_suffix: str  # ICANN-section suffix ("com")
+    registered: str  # ICANN registered domain ("blogspot.com")
+
+
+def _suffix_split(host: str) -> tuple[str, str, bool, str, str]:
+    """Private-aware and ICANN suffixes of ``host`` in one trie walk (tldextract's own trie)."""
+    labels = host.split(".")
+    try:
+        found = _extractor()._get_tld_extractor().suffix_index(labels, include_psl_private_domains=True)
+    except AttributeError:  # another tldextract: fall back to its public API (two lookups)
+        ext = _extractor()(host)
+        icann = _extractor()(host, include_psl_private_domains=False)
+        return ext.suffix, ext.domain, ext.is_private, icann.suffix, icann.top_domain_under_public_suffix
+    if found is None:
+        return "", labels[-1], False, "", ""
+    (suffix_idx, node), (reg_idx, _) = found
+    suffix = ".".join(labels[suffix_idx:])
+    domain = labels[suffix_idx - 1] if suffix_idx > 0 else ""
+    if not node.is_private:  # wildcard and exception rules land here too
+        return suffix, domain, False, suffix, f"{domain}.{suffix}" if domain and suffix else ""
+    icann_suffix = ".".join(labels[reg_idx:]) if reg_idx < len(labels) else ""
+    registered = ".".join(labels[reg_idx - 1:]) if 0 < reg_idx < len(labels) else ""
+    return suffix, domain, True, icann_suffix, registered
 
 
 @cache
@@ -149,12 +181,8 @@ def split_host(host: str) -> HostParts:
             return HostParts(host, host, host, "", "", "", True)
         except ValueError:
             pass
-    ext = _extractor()(host)  # one suffix-list lookup per host; ICANN-only only when needed
-    if ext.is_private:
-        icann = _extractor()(host, include_psl_private_domains=False)
-        registered, suffix = icann.top_domain_under_public_suffix or host, icann.suffix
-    else:
-        registered, suffix = ext.top_domain_under_public_suffix or host, ext.suffix
+    ext = _Split(*_suffix_split(host))
+    registered, suffix = ext.registered or host, ext.icann_suffix
     platform, site = "", registered
     if host in EXTRA_PLATFORMS or _is_private_suffix(ext):
         platform, site = host, host
