@@ -12,6 +12,7 @@ from pathlib import Path
 
 SHARED = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/reference")
 OUT = Path("src/toxiclinks/data")
+DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)+$")
 SPAM_FILES = ["matomo_referrer_spam.txt", "stevieray_referrer_spam.txt", "coolrecep_disavow.txt",
               "mertcangokgoz_disavow.txt"]
 
@@ -24,7 +25,7 @@ def main() -> None:
             if not line or line.startswith("#"):
                 continue
             line = line.removeprefix("domain:").strip().strip(".")
-            if re.match(r"^[a-z0-9.-]+\.[a-z0-9-]+$", line):
+            if DOMAIN.match(line):
                 spam.add(line)
     popular: dict[str, int] = {}
     with (SHARED / "popular_domains" / "majestic_million_top15000.csv").open() as fh:
@@ -34,8 +35,9 @@ def main() -> None:
     for rank, domain in enumerate(tranco, start=1):
         popular.setdefault(domain.strip().lower(), rank)
     OUT.joinpath("spam_domains.txt").write_text("\n".join(sorted(spam)) + "\n")
-    ranked = sorted(popular.items(), key=lambda item: item[1])
-    OUT.joinpath("popular_domains.tsv").write_text("".join(f"{d}\t{r}\n" for d, r in ranked if d))
+    # The Tranco file has a few bare suffixes (".com", ".fm"): keep real domain names only.
+    ranked = sorted(((d, r) for d, r in popular.items() if DOMAIN.match(d)), key=lambda item: item[1])
+    OUT.joinpath("popular_domains.tsv").write_text("".join(f"{d}\t{r}\n" for d, r in ranked))
 
 
 if __name__ == "__main__":
