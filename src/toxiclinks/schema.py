@@ -96,8 +96,3 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
                                   index=frame.index, dtype=dtype)
     return pd.DataFrame(out, index=frame.index)
 
-
-def describe_markdown() -> str:
-    """The schema as a Markdown table (used in the README)."""
-    rows = [f"| `{f.name}` | {f.kind} | {f.description} |" for f in FIELDS]
-    return "\n".join(["| column | kind | meaning |", "| --- | --- | --- |", *rows])
