@@ -83,6 +83,13 @@ def empty_table(n: int = 0) -> pd.DataFrame:
                          for name in COLUMNS})
 
 
+def is_canonical(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` already has the canonical columns, in order, with canonical dtypes."""
+    if list(frame.columns[: len(COLUMNS)]) != list(COLUMNS):
+        return False
+    return all(str(frame[name].dtype) == _DTYPES[KIND[name]] for name in COLUMNS)
+
+
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with exactly the canonical columns, in order, with canonical dtypes."""
     out = {}

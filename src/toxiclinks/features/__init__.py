@@ -103,6 +103,8 @@ def _validate(X) -> pd.DataFrame:
         raise TypeError(f"LinkFeatures expects the canonical link table as a DataFrame, got {type(X).__name__}")
     if "source_url" not in X:
         raise ValueError("the link table has no 'source_url' column")
+    if schema.is_canonical(X):  # from a reader or the service: nothing to convert
+        return X
     missing_hosts = "source_host" not in X or "target_site" not in X
     links = schema.conform(X)
     if missing_hosts:
