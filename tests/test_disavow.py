@@ -119,3 +119,14 @@ def test_read_reports_problems_not_tracebacks(tmp_path):
     path.write_bytes(b"domain:a.com\r\n# \xe9t\xe9\r\n")
     lines, problems = read(path)
     assert [ln.kind for ln in lines] == ["domain", "comment"] and problems
+
+
+def test_allowlist_entries_mean_the_same_everywhere():
+    from toxiclinks.urls import site_entries, under_sites
+
+    allow = ["https://www.Partner.com/links", "# comment", "domain:friend.org", "  "]
+    assert site_entries(allow) == {"partner.com", "friend.org"}
+    assert under_sites("blog.partner.com", site_entries(allow)) and not under_sites("notpartner.com", site_entries(allow))
+    merged = merge([], Recommendation(domains={"partner.com": "x", "spam.example": "y"},
+                                      urls={"https://blog.partner.com/p": "z"}), allow=allow)
+    assert merged.added_domains == ["spam.example"] and merged.added_urls == []

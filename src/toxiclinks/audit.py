@@ -21,11 +21,11 @@ import pandas as pd
 from . import disavow, schema
 from .errors import DisavowError, InputError
 from .model import ToxicityModel, load
-from .readers import REJECT_COLUMNS, read_export
+from .readers import REJECT_COLUMNS, read_export, referring_site
 from .report import ReportData, render
 from .safeio import atomic_open, write_csv_atomic
 from .score import score
-from .urls import is_platform
+from .urls import is_platform, site_entries, under_sites
 
 LINK_COLUMNS = ["source_file", "source_row", "source_url", "target_url", "anchor", "source_site",
                 "toxicity", "verdict", "reasons", "anchor_class", "placement", "label"]
@@ -112,7 +112,7 @@ def read_site_list(path: str | Path | None) -> list[str]:
 def domain_table(links: pd.DataFrame, scored: pd.DataFrame, allow: list[str]) -> pd.DataFrame:
     """One row per referring site: counts, worst/typical toxicity, reasons and the action."""
     frame = pd.DataFrame({
-        "source_site": links["source_site"].fillna(links["source_host"]).fillna("").to_numpy(object),
+        "source_site": referring_site(links),
         "toxicity": scored["toxicity"].to_numpy(float), "verdict": scored["verdict"].to_numpy(object),
         "reasons": scored["reasons"].to_numpy(object),
     })
@@ -135,14 +135,14 @@ def domain_table(links: pd.DataFrame, scored: pd.DataFrame, allow: list[str]) ->
     table["reasons"] = flagged.groupby("source_site", sort=False)["reasons"].agg(_top_reasons)
     table["reasons"] = table["reasons"].fillna("")
     table = table.reset_index()
-    allowed = {a.lower().removeprefix("domain:") for a in allow}
+    allowed = site_entries(allow)
     action = np.full(len(table), "keep", dtype=object)
     share = table["toxic"] / table["links"]
     action[(table["suspicious"] > 0) | (table["unknown"] == table["links"])] = "review"
     action[table["toxic"] > 0] = "disavow these URLs"
     platform = table["source_site"].map(is_platform).to_numpy(bool)
     action[(share >= 0.5).to_numpy() & ~platform] = "disavow domain"
-    action[table["source_site"].map(lambda s: any(s == a or s.endswith("." + a) for a in allowed)).to_numpy(bool)] = "keep (allowlisted)"
+    action[table["source_site"].map(lambda s: under_sites(s, allowed)).to_numpy(bool)] = "keep (allowlisted)"
     table["action"] = action
     return table.sort_values(["worst_toxicity", "links"], ascending=False).reset_index(drop=True)
 
@@ -154,7 +154,7 @@ def recommendation(links: pd.DataFrame, scored: pd.DataFrame, domains: pd.DataFr
         rec.domains[r.source_site] = (f"{r.source_site}: {r.toxic}/{r.links} links toxic, "
                                       f"worst {r.worst_toxicity:.0f}: {r.reasons}")
     url_sites = set(domains.loc[domains["action"] == "disavow these URLs", "source_site"])
-    site = links["source_site"].fillna(links["source_host"]).fillna("").to_numpy(object)
+    site = referring_site(links)
     toxic = (scored["verdict"].to_numpy(object) == "toxic") & pd.Series(site).isin(url_sites).to_numpy()
     for url, tox, why in zip(links["source_url"].to_numpy(object)[toxic], scored["toxicity"].to_numpy()[toxic],
                              scored["reasons"].to_numpy(object)[toxic], strict=True):

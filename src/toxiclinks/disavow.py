@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DisavowError
-from .urls import URLError, is_platform, normalize_host, normalize_url, split_host
+from .urls import (
+    URLError,
+    is_platform,
+    normalize_host,
+    normalize_url,
+    site_entries,
+    split_host,
+    under_sites,
+)
 
 MAX_LINES = 100_000
 MAX_BYTES = 2 * 1024 * 1024
@@ -158,7 +166,7 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
     URLs into domains (and drops per-entry comments) rather than exceed Google's limits.
     """
     today = today or dt.date.today()
-    allow_set = {a.strip().lower().removeprefix("domain:") for a in allow if a.strip()}
+    allow_set = site_entries(allow)
     existing_domains = {ln.value: ln.number for ln in existing if ln.kind == "domain"}
     existing_urls = {ln.value for ln in existing if ln.kind == "url"}
     out: list[str] = []
@@ -184,7 +192,7 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
     new_domains = {}
     for site, reason in rec.domains.items():
         site = site.lower()
-        if _allowed(site, allow_set):
+        if under_sites(site, allow_set):
             notes.append(f"{site}: allowlisted, not disavowed")
             continue
         parts = split_host(site)
@@ -199,7 +207,7 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
     new_urls = {}
     for url, reason in rec.urls.items():
         host = url.split("://", 1)[-1].split("/", 1)[0]
-        if _allowed(host, allow_set):
+        if under_sites(host, allow_set):
             continue
         if url in existing_urls or covered_by(url, existing_domains) or covered_by(url, new_domains):
             continue
@@ -214,7 +222,7 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
         notes.append(f"still over the limits: {len(new_urls):,} URLs collapsed into "
                      f"{len(collapsed):,} domain: entries")
         for site in collapsed:
-            if not _allowed(site, allow_set) and not is_platform(site):
+            if not under_sites(site, allow_set) and not is_platform(site):
                 new_domains.setdefault(site, "collapsed from URLs")
         new_urls = {u: r for u, r in new_urls.items() if is_platform(_site_of_url(u))}
         body = _section(new_domains, new_urls, False)
@@ -248,11 +256,6 @@ def _one_line(text: str) -> str:
 
 def _size(lines: list[str]) -> int:
     return sum(len(s.encode("utf-8")) + 1 for s in lines)
-
-
-def _allowed(host: str, allow: set[str]) -> bool:
-    labels = host.lower().removeprefix("www.").split(".")
-    return any(".".join(labels[i:]) in allow for i in range(len(labels)))
 
 
 def _site_of_url(url: str) -> str:

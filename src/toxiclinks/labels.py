@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LabelsError
-from .urls import normalize_url_series
+from .urls import normalize_url_series, site_entry
 
 TOXIC_WORDS = frozenset({"toxic", "1", "true", "yes", "bad", "spam", "disavow", "remove"})
 NATURAL_WORDS = frozenset({"natural", "0", "false", "no", "good", "ok", "keep", "clean", "fine"})
@@ -167,7 +167,7 @@ class LabelStore:
         """Allow, deny or clear a site (``domain:`` prefixes and URLs accepted)."""
         import datetime as dt
 
-        site = site.strip().lower().removeprefix("domain:").split("://", 1)[-1].split("/", 1)[0].removeprefix("www.")
+        site = site_entry(site)
         if not site or "." not in site:
             raise LabelsError(f"{site!r} is not a domain")
         if rule not in ("allow", "deny", "clear"):

@@ -438,11 +438,9 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, stats: _ValueStats,
     table["source_file"] = pd.array([det.path] * n, dtype="string")
     table["source_row"] = pd.array(record, dtype="Float64")
     add_hosts(table)
-    is_ip = table["source_host"].str.match(r"^(\d+\.\d+\.\d+\.\d+|\[.*\])$").fillna(False)
-    no_suffix = table["source_host"].notna() & table["source_suffix"].isna() & ~is_ip
-    reject(no_suffix.fillna(False), src_header,
-           "source URL: host '" + table["source_host"].fillna("") + "' does not end in a known "
-           "public suffix (TLD)", raw[src_header].str.slice(0, 200))
+    no_suffix = pd.Series(unknown_suffix(table), index=table.index)
+    reject(no_suffix, src_header, "source URL: " + table["source_host"].fillna("").map(UNKNOWN_SUFFIX.format),
+           raw[src_header].str.slice(0, 200))
 
     bad_mask = (reject_reason != "").to_numpy()
     rejects = pd.DataFrame({
@@ -530,6 +528,21 @@ def _link_type_from_flags(raw: pd.DataFrame, mapping: dict[str, str], fmt: forma
     if seen_any and fmt.empty_flag_is_false:
         result = result.fillna("text")
     return result
+
+
+UNKNOWN_SUFFIX = "host '{}' does not end in a known public suffix (TLD)"
+
+
+def unknown_suffix(table: pd.DataFrame) -> np.ndarray:
+    """Rows whose source host has no known public suffix and is not an IP address (unusable)."""
+    host = table["source_host"]
+    is_ip = host.str.match(r"^(\d+\.\d+\.\d+\.\d+|\[.*\])$").fillna(False)
+    return (host.notna() & table["source_suffix"].isna() & ~is_ip).fillna(False).to_numpy(bool)
+
+
+def referring_site(links: pd.DataFrame) -> np.ndarray:
+    """The referring site of each link (its host when no site could be derived), as objects."""
+    return links["source_site"].fillna(links["source_host"]).fillna("").to_numpy(object)
 
 
 def add_hosts(table: pd.DataFrame) -> None:

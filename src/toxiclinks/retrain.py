@@ -24,8 +24,8 @@ from . import config
 from .errors import LabelsError, ModelError
 from .labels import LabelStore, join_labels
 from .model import ToxicityModel, load, save
-from .readers import read_export
-from .train import apply_views, fit_model, grouped_split, labelled_links, load_params, scores
+from .readers import read_export, referring_site
+from .train import apply_views, fit_model, labelled_links, load_params, scores, split_by_site
 
 
 @dataclass
@@ -105,10 +105,7 @@ def retrain(exports: list[str], *, store: LabelStore | None = None, params_path:
         raise LabelsError(f"only {len(user)} labelled links match the exports; retraining needs at least 10")
     log(f"{len(user):,} user-labelled links ({y_user.mean():.0%} toxic); regenerating seed data")
     seed_links, y_seed = seed_data(params)
-    test_m, calib_m, train_m = grouped_split(
-        seed_links["source_site"].fillna(seed_links["source_host"]).to_numpy(object),
-        (params["test_fraction"], params["calibration_fraction"],
-         1 - params["test_fraction"] - params["calibration_fraction"]), seed)
+    test_m, calib_m, train_m = split_by_site(seed_links, params)
     seed_train, seed_calib = seed_links[train_m].reset_index(drop=True), seed_links[calib_m].reset_index(drop=True)
     seed_test = seed_links[test_m].reset_index(drop=True)
     champion, champion_version, registered = champion_model(model_name)
@@ -120,7 +117,7 @@ def retrain(exports: list[str], *, store: LabelStore | None = None, params_path:
         return fit_model(train, y, seed_calib, y_seed[calib_m], params, weights)
 
     # Grouped cross-validation over the user's labels: no referring site in train and test.
-    groups = user["source_site"].fillna(user["source_host"]).to_numpy(object)
+    groups = referring_site(user)
     k = max(2, min(folds, len(pd.unique(groups))))
     fold_of = _fold_ids(groups, k, seed)
     challenger_cv = np.full(len(user), np.nan)

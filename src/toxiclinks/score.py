@@ -18,6 +18,7 @@ from .features import placement as placement_features
 from .features import topic as topic_features
 from .features.lexicons import MONEY_NAMES
 from .model import ToxicityModel
+from .urls import site_entries, under_sites
 
 VERDICTS = ("toxic", "suspicious", "ok", "unknown")
 OUTPUT_COLUMNS = ["source_file", "source_row", "source_url", "target_url", "anchor", "source_site",
@@ -55,10 +56,8 @@ def score(model: ToxicityModel, links: pd.DataFrame, *, allow: Iterable[str] = (
     listed = X[:, names.index("domain__in_spam_list")] == 1
     verdict[(evidence == 0) & ~listed & (proba < toxic_t)] = "unknown"
     reasons = np.full(len(links), "", dtype=object)
-    site = links["source_site"].fillna(links["source_host"]).fillna("").to_numpy(object)
-    allow_set, deny_set = _site_set(allow), _site_set(deny)
-    allowed = _in_sites(site, links, allow_set)
-    denied = _in_sites(site, links, deny_set) & ~allowed
+    allowed = _in_sites(links, site_entries(allow))
+    denied = _in_sites(links, site_entries(deny)) & ~allowed
     if explain != "none":
         rows = np.flatnonzero(np.isin(verdict, ("toxic", "suspicious")) & ~allowed & ~denied) \
             if explain == "flagged" else np.arange(len(links))
@@ -110,26 +109,13 @@ def _with_topic(model: ToxicityModel, site_topic: str):
     return features
 
 
-def _site_set(sites: Iterable[str]) -> frozenset[str]:
-    """Normalise allow/deny entries: 'domain:x.com', 'https://x.com/', 'X.com' → 'x.com'."""
-    out = set()
-    for s in sites:
-        s = s.strip().lower().removeprefix("domain:")
-        s = s.split("://", 1)[-1].split("/", 1)[0].removeprefix("www.")
-        if s and not s.startswith("#"):
-            out.add(s)
-    return frozenset(out)
-
-
-def _in_sites(site: np.ndarray, links: pd.DataFrame, sites: frozenset[str]) -> np.ndarray:
-    """Links whose source site, host or any parent domain of the host is in ``sites``."""
+def _in_sites(links: pd.DataFrame, sites: frozenset[str]) -> np.ndarray:
+    """Links whose source host is one of ``sites`` or under one (checked once per distinct host)."""
     if not sites:
-        return np.zeros(len(site), dtype=bool)
-    hosts = links["source_host"].fillna("").to_numpy(object)
-    codes, uniques = pd.factorize(hosts)
-    hit = np.array([any(".".join(h.split(".")[i:]) in sites for i in range(h.count(".") + 1))
-                    for h in uniques], dtype=bool)
-    return hit[codes] if len(uniques) else np.zeros(len(site), dtype=bool)
+        return np.zeros(len(links), dtype=bool)
+    codes, hosts = pd.factorize(links["source_host"].fillna(""))
+    hit = np.array([under_sites(h, sites) for h in hosts], dtype=bool)
+    return hit[codes] if len(hosts) else np.zeros(len(links), dtype=bool)
 
 
 # -- reasons ----------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from . import disavow, schema  # noqa: E402
 from .errors import ToxiclinksError  # noqa: E402
 from .labels import LabelStore  # noqa: E402
 from .model import load  # noqa: E402
-from .readers import add_hosts, read_export  # noqa: E402
+from .readers import UNKNOWN_SUFFIX, add_hosts, read_export, unknown_suffix  # noqa: E402
 from .score import score  # noqa: E402
 from .urls import URLError, normalize_url  # noqa: E402
 
@@ -255,13 +255,12 @@ def links_frame(links: list[Link]) -> tuple[pd.DataFrame, list[int], list[Reject
             frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce").dt.tz_convert(None)
     table = schema.conform(frame)
     add_hosts(table)
-    missing_suffix = table["source_suffix"].isna() & ~table["source_host"].str.match(
-        r"^(\d+\.\d+\.\d+\.\d+|\[.*\])$").fillna(False)
-    for pos in np.flatnonzero(missing_suffix.to_numpy(bool))[::-1]:
+    missing_suffix = unknown_suffix(table)
+    for pos in np.flatnonzero(missing_suffix):
         rejected.append(Rejected(index=kept[pos], field="source_url",
-                                 reason=f"host {table['source_host'].iat[pos]!r} does not end in a known public suffix"))
+                                 reason=UNKNOWN_SUFFIX.format(table["source_host"].iat[pos])))
     if missing_suffix.any():
-        keep = ~missing_suffix.to_numpy(bool)
+        keep = ~missing_suffix
         table = table.loc[keep].reset_index(drop=True)
         kept = [k for k, ok in zip(kept, keep, strict=True) if ok]
     return table, kept, sorted(rejected, key=lambda r: r.index)
@@ -284,7 +283,7 @@ class Toxiclinks:
     def _load(self):
         model = load(self.location)
         # Warm up caches and lazy structures so the first request is as fast as the rest.
-        score(model, _canonical(pd.DataFrame({"source_url": ["https://warm-up.example.com/"]})))
+        score(model, links_frame([Link(source_url="https://warm-up.example.com/")])[0])
         return model
 
     def _score(self, table: pd.DataFrame, allowlist: list[str], site_topic: str | None) -> pd.DataFrame:
@@ -411,13 +410,6 @@ class Toxiclinks:
         return DisavowResponse(disavow=merged.text, added_domains=merged.added_domains,
                                added_urls=merged.added_urls, kept_entries=merged.kept,
                                marked=merged.marked, notes=merged.notes, model_version=self.model.version)
-
-
-def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    """A canonical table from a small DataFrame of already-normalised URLs."""
-    table = schema.conform(frame)
-    add_hosts(table)
-    return table
 
 
 Toxiclinks.add_asgi_middleware(_BodyLimit)

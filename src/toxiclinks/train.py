@@ -36,7 +36,7 @@ from .errors import InputError, LabelsError
 from .features import CATEGORICAL, LinkFeatures
 from .labels import join_labels, read_labels
 from .model import ToxicityModel, save
-from .readers import add_hosts, read_export
+from .readers import add_hosts, read_export, referring_site
 
 DEFAULT_PARAMS = Path(__file__).with_name("data") / "params.json"  # training/params.json links here
 
@@ -175,6 +175,12 @@ def grouped_split(groups: np.ndarray, fractions: tuple[float, ...], seed: int) -
         chosen = set(unique[order[lo:hi]])
         masks.append(np.array([g in chosen for g in groups]))
     return masks
+
+
+def split_by_site(links: pd.DataFrame, params: dict[str, Any]) -> list[np.ndarray]:
+    """(test, calibration, train) masks with no referring site in two of them, as params say."""
+    test, calib = params["test_fraction"], params["calibration_fraction"]
+    return grouped_split(referring_site(links), (test, calib, 1 - test - calib), int(params.get("seed", 0)))
 
 
 def fit_model(train: pd.DataFrame, y_train: np.ndarray, calib: pd.DataFrame, y_calib: np.ndarray,
@@ -341,10 +347,7 @@ def train(exports: list[str] | None = None, label_files: list[str] | None = None
     log(f"{len(links):,} labelled links from {links['source_site'].nunique():,} referring sites; "
         f"toxic share {y.mean():.2f}")
     links = apply_views(links, params.get("view_mix", {"ahrefs": 1.0}), seed)
-    test_m, calib_m, train_m = grouped_split(
-        links["source_site"].fillna(links["source_host"]).to_numpy(object),
-        (params["test_fraction"], params["calibration_fraction"],
-         1 - params["test_fraction"] - params["calibration_fraction"]), seed)
+    test_m, calib_m, train_m = split_by_site(links, params)
     weights = links[sample_weight_col].to_numpy(float)[train_m] if sample_weight_col else None
     model = fit_model(links[train_m].reset_index(drop=True), y[train_m],
                       links[calib_m].reset_index(drop=True), y[calib_m], params, weights)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -206,8 +207,7 @@ def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Values already in canonical form (most of any export) skip the Python normaliser.
     """
-    text = col.astype(str).str.strip() if col.dtype != object and str(col.dtype) not in ("str", "string") \
-        else col.fillna("").str.strip()
+    text = col.astype("string").fillna("").str.strip()
     fast = text.str.match(_CANONICAL_URL).fillna(False).to_numpy(dtype=bool)
     urls = text.astype(object).to_numpy().copy()
     errors = np.full(len(text), None, dtype=object)
@@ -222,6 +222,23 @@ def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
             urls[i], errors[i] = None, str(exc)
     return (pd.Series(urls, index=col.index, dtype="string"),
             pd.Series(errors, index=col.index, dtype="string"))
+
+
+def site_entry(text: str) -> str:
+    """An allow/deny list entry as a bare site: 'domain:X.com', 'https://www.x.com/a', 'x.com' → 'x.com'."""
+    text = text.strip().lower().removeprefix("domain:")
+    return text.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].removeprefix("www.").strip(".")
+
+
+def site_entries(entries: Iterable[str]) -> frozenset[str]:
+    """Normalised allow/deny entries; blanks and '#' comments dropped."""
+    return frozenset(s for s in (site_entry(e) for e in entries if not e.strip().startswith("#")) if s)
+
+
+def under_sites(host: str, sites: frozenset[str] | set[str]) -> bool:
+    """Whether ``host`` is one of ``sites`` or a subdomain of one."""
+    labels = host.lower().split(".")
+    return any(".".join(labels[i:]) in sites for i in range(len(labels)))
 
 
 def host_of(url: str) -> str:
