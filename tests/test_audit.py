@@ -169,3 +169,22 @@ def test_url_only_export_gives_unknown_not_clean(tmp_path, small_model):
     links = pd.read_csv(tmp_path / "out" / "links.csv")
     assert links.loc[0, "verdict"] == "unknown"
     assert links.loc[1, "verdict"] in ("toxic", "suspicious") and "spam/disavow lists" in links.loc[1, "reasons"]
+
+
+def test_synth_and_pages_bad_input(tmp_path, capsys, small_model):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["synth", "--out", str(blocker)]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert main(["synth", "--out", str(tmp_path / "s"), "--targets", "-3"]) == 2
+    assert "at least 1 target" in capsys.readouterr().err
+    sample = tmp_path / "list.txt"
+    sample.write_text("https://a.example.com/\n")
+    assert main(["audit", str(sample), "--out", str(tmp_path / "o"), "--model", str(small_model.folder),
+                 "--pages", str(tmp_path / "nope")]) == 2
+    assert "no such folder of saved pages" in capsys.readouterr().err
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "links.csv").mkdir()  # a folder where an output file must go
+    assert main(["audit", str(sample), "--out", str(locked), "--model", str(small_model.folder)]) == 2
+    assert "Traceback" not in capsys.readouterr().err

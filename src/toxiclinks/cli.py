@@ -226,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ToxiclinksError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # unwritable folder, disk full, a file where a folder should be
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted; no output was half-written", file=sys.stderr)
         return 130

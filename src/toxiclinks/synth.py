@@ -539,7 +539,13 @@ def generate(n_targets: int, links_per_target: int, seed: int):
 def write(out_dir: str | Path, n_targets: int, links_per_target: int, seed: int,
           labels: bool = True) -> tuple[Path, Path | None, int]:
     """Write ``links.csv`` (Ahrefs) and ``labels.csv`` into ``out_dir``; return paths and count."""
+    from .errors import InputError
+
+    if n_targets < 1 or links_per_target < 1:
+        raise InputError(f"need at least 1 target and 1 link per target (got {n_targets} and {links_per_target})")
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("output path exists and is not a folder", path=str(out))
     out.mkdir(parents=True, exist_ok=True)
     links_path, labels_path = out / "links.csv", out / "labels.csv"
     count = 0
