@@ -22,14 +22,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import formats, schema
 from .errors import EmptyInputError, EncodingError, InputError, UnknownFormatError
-from .urls import normalize_url_series, split_host
+from .urls import host_of, normalize_url_series, split_hosts
 
 #: A cell longer than this is not a real export value (anchors, titles and contexts are short).
 MAX_CELL = 32_768
 CHUNK_ROWS = 100_000
+_EXACT_TEXT_BYTES = 16 * 1024 * 1024
 _SAMPLE_BYTES = 256 * 1024
 _HEADER_SEARCH_LINES = 30
 _TRUE = frozenset({"true", "yes", "y", "1", "+", "x", "t"})
@@ -245,24 +248,51 @@ def iter_export(path: str | Path, format: str | None = None, *, chunk_rows: int 
 
 def _iter_csv(det: Detected, chunk_rows: int, problems: list[str],
               ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Chunks of raw string cells, and rows the CSV parser had to skip (as rejects)."""
+    """Chunks of raw string cells, and rows the CSV parser had to skip (as rejects).
+
+    Bytes are decoded strictly first (the C parser's fast path); if an undecodable byte turns up
+    past the sniffed sample, the file is read again with U+FFFD replacements from the chunk where
+    it happened, and that is reported.
+    """
+    yielded = 0
+    for errors in ("strict", "replace"):
+        try:
+            for number, item in enumerate(_csv_chunks(det, chunk_rows, problems, errors)):
+                if number >= yielded:
+                    yielded += 1
+                    yield item
+            return
+        except UnicodeError as exc:
+            if errors == "replace":
+                raise EncodingError(f"cannot decode as {det.encoding}: {exc}", path=det.path) from None
+            problems.append(f"{det.path}: bytes that are not valid {det.encoding} after record "
+                            f"{yielded * chunk_rows:,} ({exc.reason}); they were read as U+FFFD")
+
+
+def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str,
+                ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """One pass of the C parser over the file (see :func:`_iter_csv`)."""
     path = Path(det.path)
-    text = _text_stream(det)
     if det.format is formats.BING or det.format is formats.BING_DOMAINS:
         # Bing writes an anchor made of one double quote as `""",` (invalid CSV): repair it.
-        text = io.StringIO(re.sub(r'(^|,)""",', r'\1"""",', text.read(), flags=re.M))
+        with _text_stream(det) as text:
+            source: io.IOBase = io.StringIO(re.sub(r'(^|,)""",', r'\1"""",', text.read(), flags=re.M))
+    else:
+        source = _open_binary(path)[0]  # the C parser decodes bytes faster than a Python text stream
+    # Small files read their text columns as exact strings ("007" stays "007"). Large ones let the
+    # C parser infer types, several times faster; a text column that a whole chunk makes numeric
+    # is turned back into text and reported, since its formatting ("007", "1.50") may be lost.
+    exact = path.stat().st_size < _EXACT_TEXT_BYTES
+    text_headers = _text_headers(det)
     data_start_line = det.header_line
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with source, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            # Text columns are read as strings ("007" stays "007"); numbers and true/false are
-            # left to the C parser's inference, which is several times faster than strings for
-            # all 37 columns. A column with a bad value simply comes back as strings.
             reader = pd.read_csv(
-                text, sep=det.delimiter, header=0, skiprows=det.header_line - 1,
-                dtype={h: str for h in _text_headers(det)}, keep_default_na=False, na_filter=False,
-                chunksize=chunk_rows, engine="c", on_bad_lines="warn", skip_blank_lines=True,
-                index_col=False,
+                source, sep=det.delimiter, header=0, skiprows=det.header_line - 1,
+                dtype={h: str for h in text_headers} if exact else None, keep_default_na=False,
+                na_filter=False, chunksize=chunk_rows, engine="c", on_bad_lines="warn",
+                skip_blank_lines=True, index_col=False, encoding=det.encoding, encoding_errors=errors,
             )
             offset = 0
             skipped_records = np.empty(0, dtype=np.int64)  # data record numbers pandas skipped
@@ -276,6 +306,14 @@ def _iter_csv(det: Detected, chunk_rows: int, problems: list[str],
                 shift = np.searchsorted(skipped_records - np.arange(len(skipped_records)), parsed,
                                         side="right")
                 chunk.index = pd.Index(parsed + shift - 1)
+                for header in text_headers:
+                    if header in chunk and not _is_text(chunk[header]):
+                        chunk[header] = chunk[header].astype(str)
+                        note = (f"{path}: column {header!r} holds only numbers in records "
+                                f"{parsed[0]:,}–{parsed[-1]:,}; read as text, so formatting such as "
+                                "leading zeros may be lost there")
+                        if note not in problems:  # a second, replacing pass sees it again
+                            problems.append(note)
                 offset += len(chunk)
                 yield chunk, skipped
             skipped = _skipped_rows(caught, det, data_start_line)
@@ -286,8 +324,6 @@ def _iter_csv(det: Detected, chunk_rows: int, problems: list[str],
     except pd.errors.ParserError as exc:
         problems.append(f"{path}: the CSV parser stopped early: {exc}; rows after that point "
                         "were not read")
-    except UnicodeError as exc:
-        raise EncodingError(f"cannot decode as {det.encoding}: {exc}", path=str(path)) from None
 
 
 def _text_headers(det: Detected) -> list[str]:
@@ -297,9 +333,14 @@ def _text_headers(det: Detected) -> list[str]:
                    if canonical == "redirect_chain" or schema.KIND.get(canonical) in text_kinds})
 
 
+def _is_text(col: pd.Series) -> bool:
+    """Whether the parser left a raw column as strings."""
+    return col.dtype == object or str(col.dtype) in ("str", "string")
+
+
 def _as_text(col: pd.Series) -> pd.Series:
     """A raw column as strings, whatever the parser inferred."""
-    return col if col.dtype == object or str(col.dtype) in ("str", "string") else col.astype(str)
+    return col if _is_text(col) else col.astype(str)
 
 
 def _text_stream(det: Detected) -> io.TextIOBase:
@@ -386,7 +427,7 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, stats: _ValueStats,
 
     for header_name in set(mapping.values()):
         col = raw[header_name]
-        if not (col.dtype == object or str(col.dtype) in ("str", "string")):
+        if not _is_text(col):
             continue  # numbers and booleans the parser already understood
         too_long = col.str.len() > MAX_CELL
         if too_long.any():
@@ -423,7 +464,9 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, stats: _ValueStats,
     # Source URL: required; a row without a usable one is rejected with the reason.
     src_header = mapping["source_url"]
     src, src_err = normalize_url_series(raw[src_header])
-    reject(src_err.notna(), src_header, "source URL: " + src_err.fillna(""), raw[src_header].str.slice(0, 200))
+    if src_err.notna().any():
+        reject(src_err.notna(), src_header, "source URL: " + src_err.fillna(""),
+               raw[src_header].str.slice(0, 200))
     out["source_url"] = src
     if "target_url" in mapping:
         tgt_header = mapping["target_url"]
@@ -439,8 +482,9 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, stats: _ValueStats,
     table["source_row"] = pd.array(record, dtype="Float64")
     add_hosts(table)
     no_suffix = pd.Series(unknown_suffix(table), index=table.index)
-    reject(no_suffix, src_header, "source URL: " + table["source_host"].fillna("").map(UNKNOWN_SUFFIX.format),
-           raw[src_header].str.slice(0, 200))
+    if no_suffix.any():
+        reject(no_suffix, src_header, "source URL: " + table["source_host"].fillna("").map(UNKNOWN_SUFFIX.format),
+               raw[src_header].str.slice(0, 200))
 
     bad_mask = (reject_reason != "").to_numpy()
     rejects = pd.DataFrame({
@@ -547,14 +591,19 @@ def referring_site(links: pd.DataFrame) -> np.ndarray:
 
 def add_hosts(table: pd.DataFrame) -> None:
     """Fill the derived host columns, splitting each distinct host once."""
-    for prefix, fields in (("source", ("host", "site", "registered_domain", "suffix", "platform")),
-                           ("target", ("host", "site"))):
-        urls = table[f"{prefix}_url"]
-        hosts = urls.str.extract(r"^https?://(\[[^\]]+\]|[^/:]+)", expand=False).astype("string")
-        table[f"{prefix}_host"] = hosts
-        uniques = hosts.dropna().unique()
-        parts = {h: split_host(h) for h in uniques}
-        for attr in fields[1:]:
+    for prefix, fields in (("source", ("site", "registered_domain", "suffix", "platform")),
+                           ("target", ("site",))):
+        urls = pa.array(table[f"{prefix}_url"].array, type=pa.string())
+        if isinstance(urls, pa.ChunkedArray):
+            urls = urls.combine_chunks()
+        hosts = pc.extract_regex(urls, r"^https?://(?P<h>[^/]+)").field(0)
+        if pc.any(pc.match_substring(hosts, ":")).as_py():  # a port or an IPv6 address (rare)
+            hosts = pa.array([None if u is None else host_of(u) for u in urls.to_pylist()], type=pa.string())
+        encoded = hosts.dictionary_encode()
+        parts = split_hosts(encoded.dictionary.to_numpy(zero_copy_only=False))
+        table[f"{prefix}_host"] = pd.array(hosts, dtype="string")
+        for attr in fields:
             column = f"{prefix}_{'domain' if attr == 'registered_domain' else attr}"
-            lookup = {h: getattr(p, attr) for h, p in parts.items()}
-            table[column] = hosts.map(lookup).astype("string").replace("", pd.NA)
+            values = pa.array(parts[attr], type=pa.string())
+            values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+            table[column] = pd.array(values.take(encoded.indices), dtype="string")

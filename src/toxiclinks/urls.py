@@ -19,6 +19,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import tldextract
 
 MAX_URL_LENGTH = 2048
@@ -125,26 +127,9 @@ def _extractor() -> tldextract.TLDExtract:
                                  include_psl_private_domains=True)
 
 
-@cache
 def is_platform(host: str) -> bool:
     """Whether ``host`` is a hosting platform itself (blogspot.com, sites.google.com), not a site on it."""
-    return host in EXTRA_PLATFORMS or _is_private_suffix(_Split(*_suffix_split(host)))
-
-
-def _is_private_suffix(ext) -> bool:
-    """A host that is exactly a private (platform) suffix, e.g. blogspot.com."""
-    return bool(ext.is_private and not ext.domain)
-
-
-@dataclass(frozen=True, slots=True)
-class _Split:
-    """One host against the Public Suffix List, private section included."""
-
-    suffix: str  # longest suffix, private ones included ("blogspot.com")
-    domain: str  # the label left of it ("myblog")
-    is_private: bool
-    icann_suffix: str  # ICANN-section suffix ("com")
-    registered: str  # ICANN registered domain ("blogspot.com")
+    return split_host(host).platform == host
 
 
 def _suffix_split(host: str) -> tuple[str, str, bool, str, str]:
@@ -170,36 +155,149 @@ def _suffix_split(host: str) -> tuple[str, str, bool, str, str]:
 
 @cache
 def split_host(host: str) -> HostParts:
-    """Split a normalised host into site, registered domain, suffix, subdomain and platform.
+    """Split one normalised host into site, registered domain, suffix, subdomain and platform.
 
     A platform host itself (sites.google.com, whose sites live in paths) is its own site and
-    its own platform, so nothing ever disavows google.com for it.
+    its own platform, so nothing ever disavows google.com for it. See :func:`split_hosts`.
     """
-    bare = host.strip("[]")
-    if bare[-1:].isdigit() or ":" in bare:
-        try:
-            ipaddress.ip_address(bare)
-            return HostParts(host, host, host, "", "", "", True)
-        except ValueError:
-            pass
-    ext = _Split(*_suffix_split(host))
-    registered, suffix = ext.registered or host, ext.icann_suffix
-    platform, site = "", registered
-    if host in EXTRA_PLATFORMS or _is_private_suffix(ext):
-        platform, site = host, host
-    elif ext.is_private and ext.domain:
-        platform, site = ext.suffix, f"{ext.domain}.{ext.suffix}"
-    else:
-        labels = host.split(".")
-        for depth in (3, 2):
-            candidate = ".".join(labels[-depth:])
-            if candidate in EXTRA_PLATFORMS and len(labels) > depth:
-                platform, site = candidate, ".".join(labels[-depth - 1:])
-                break
-    if site.startswith("www.") and platform:
-        site = site[4:]
+    site, registered, suffix, platform, is_ip = (v[0] for v in split_hosts([host]).values())
     subdomain = host[: -len(site)].rstrip(".") if host.endswith(site) else ""
-    return HostParts(host, site, registered, suffix, subdomain, platform, False)
+    return HostParts(host, site, registered, suffix, subdomain, platform, is_ip)
+
+
+HOST_FIELDS = ("site", "registered_domain", "suffix", "platform", "is_ip")
+
+
+_SMALL = 512  # below this many hosts, plain Python beats vectorised calls
+
+
+@dataclass(frozen=True)
+class _SuffixSets:
+    """The bundled Public Suffix List (and our extra platforms) as one hashed index with flags."""
+
+    index: pd.Index  # every rule name; pandas keeps its hash table between lookups
+    position: dict[str, int]  # the same, for small batches
+    every: np.ndarray  # an ICANN or private suffix
+    icann: np.ndarray  # an ICANN suffix
+    wildcard_parent: np.ndarray  # "ck" for "*.ck": hosts under it need the trie walk
+    extra_platform: np.ndarray  # in EXTRA_PLATFORMS
+    max_labels: int
+
+    def lookup(self, names: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Flags (every, icann, wildcard parent, extra platform) for each name; None is in nothing."""
+        if len(names) < _SMALL:  # a hash lookup per name beats pandas' per-call overhead
+            pos = np.array([self.position.get(n, -1) for n in names], dtype=np.int64)
+        else:
+            pos = self.index.get_indexer(names)
+        found = pos >= 0
+        pos = np.where(found, pos, 0)
+        return (found & self.every[pos], found & self.icann[pos], found & self.wildcard_parent[pos],
+                found & self.extra_platform[pos])
+
+
+@cache
+def _suffix_sets() -> _SuffixSets:
+    """Suffix sets built once from tldextract's bundled list (no network)."""
+    psl = _extractor()._get_tld_extractor()
+    # Unicode rules only match punycode hosts, which take the trie walk anyway.
+    every = {s for s in psl.tlds_incl_private if not s.startswith(("*", "!"))}
+    icann = {s for s in psl.tlds_excl_private if not s.startswith(("*", "!"))}
+    wild = {s[2:] for s in psl.tlds_incl_private if s.startswith("*.")}
+    names = sorted(every | wild | EXTRA_PLATFORMS)
+    flags = (np.array([n in group for n in names]) for group in (every, icann, wild, EXTRA_PLATFORMS))
+    return _SuffixSets(pd.Index(names, dtype=object), {n: i for i, n in enumerate(names)}, *flags,
+                       max_labels=max(s.count(".") for s in psl.tlds_incl_private) + 1)
+
+
+def _tails(hosts: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The last k labels of each host (tails[k, i], None when it has fewer; tails[0] = ""), label
+    counts, and the hosts that may be IP addresses or punycode (they take the slow paths)."""
+    tails = np.full((depth + 1, len(hosts)), None, dtype=object)
+    tails[0] = ""
+    if len(hosts) < _SMALL:  # Arrow's per-call overhead dominates small batches
+        n_labels = np.array([h.count(".") + 1 for h in hosts], dtype=np.int64)
+        odd = np.array([h[-1:].isdigit() or h[:1] == "[" or "xn--" in h for h in hosts], dtype=bool)
+        for i, host in enumerate(hosts):
+            labels = host.split(".")
+            for k in range(1, min(depth, len(labels)) + 1):
+                tails[k, i] = ".".join(labels[-k:])
+        return tails, n_labels, odd
+    arrow = pa.array(hosts, type=pa.string())
+    n_labels = pc.count_substring(arrow, ".").to_numpy(zero_copy_only=False).astype(np.int64) + 1
+    odd = pc.match_substring_regex(arrow, r"^\[|[0-9]$|xn--").to_numpy(zero_copy_only=False).astype(bool)
+    for k in range(1, min(depth, int(n_labels.max())) + 1):
+        tails[k] = pc.extract_regex(arrow, rf"(?P<t>(?:[^.]+\.){{{k - 1}}}[^.]+)$").field(0).to_numpy(
+            zero_copy_only=False)
+    return tails, n_labels, odd
+
+
+def split_hosts(hosts: Iterable[str]) -> dict[str, np.ndarray]:
+    """Split many normalised hosts at once; arrays named :data:`HOST_FIELDS`, in input order.
+
+    The Public Suffix List lookup is vectorised: a host's suffix is the longest run of its last
+    labels that the list holds. Hosts under wildcard or exception rules (``*.ck``) and punycode
+    hosts take tldextract's trie walk, which handles those rules exactly.
+    """
+    host_arr = np.asarray(list(hosts) if not isinstance(hosts, np.ndarray) else hosts, dtype=object)
+    m = len(host_arr)
+    sets = _suffix_sets()
+    depth = sets.max_labels + 2
+    tails, n_labels, odd = _tails(host_arr, depth)
+    in_every = np.zeros((depth + 1, m), dtype=bool)
+    in_icann = np.zeros((depth + 1, m), dtype=bool)
+    extra = np.zeros((depth + 1, m), dtype=bool)
+    hard = odd.copy()
+    for k in range(1, depth + 1):
+        rows = np.flatnonzero(n_labels >= k)
+        if not len(rows):
+            break
+        in_every[k, rows], in_icann[k, rows], wild, extra[k, rows] = sets.lookup(tails[k, rows])
+        hard[rows] |= wild
+    ks = np.arange(depth + 1)[:, None]
+    suffix_k = np.where(in_every, ks, 0).max(axis=0)
+    icann_k = np.where(in_icann, ks, 0).max(axis=0)
+    cols = np.arange(m)
+    suffix = tails[suffix_k, cols]
+    has_domain = (suffix_k > 0) & (n_labels > suffix_k)
+    with_domain = np.where(has_domain, tails[np.minimum(suffix_k + 1, depth), cols], "")
+    private = (suffix_k > 0) & ~in_icann[suffix_k, cols]
+    icann_suffix = np.where(private, tails[icann_k, cols], suffix)
+    registered = np.where(private, np.where((icann_k > 0) & (icann_k < n_labels),
+                                            tails[np.minimum(icann_k + 1, depth), cols], ""),
+                          with_domain)
+    is_ip = np.zeros(m, dtype=bool)
+    for i in np.flatnonzero(hard):
+        is_ip[i] = _is_ip(host_arr[i])
+        suf, dom, priv, icann, reg = _suffix_split(host_arr[i])
+        suffix[i], private[i], icann_suffix[i], registered[i] = suf, priv, icann, reg
+        has_domain[i] = bool(dom and suf)
+        with_domain[i] = f"{dom}.{suf}" if dom and suf else ""
+    is_extra = extra[np.minimum(n_labels, depth), cols] & (n_labels <= depth)
+    # A platform itself (blogspot.com, sites.google.com) is its own site and platform.
+    own = is_extra | (private & ~has_domain & (suffix != ""))
+    on_private = ~own & private & has_domain
+    site = np.where(own, host_arr, np.where(on_private, with_domain, registered))
+    site = np.where(site == "", host_arr, site)
+    platform = np.where(own, host_arr, np.where(on_private, suffix, ""))
+    for k in (2, 3):  # the longer platform name wins: blog.fc2.com before fc2.com
+        hit = ~own & ~private & (n_labels > k) & extra[k]
+        platform = np.where(hit, tails[k], platform)
+        site = np.where(hit, tails[k + 1], site)
+    for i in np.flatnonzero(platform != ""):
+        site[i] = site[i].removeprefix("www.")
+    return {"site": np.where(is_ip, host_arr, site).astype(object),
+            "registered_domain": np.where(is_ip | (registered == ""), host_arr, registered).astype(object),
+            "suffix": np.where(is_ip, "", icann_suffix).astype(object),
+            "platform": np.where(is_ip, "", platform).astype(object), "is_ip": is_ip}
+
+
+def _is_ip(host: str) -> bool:
+    """An IPv4 or bracketed IPv6 address."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return False
 
 
 def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -209,19 +307,22 @@ def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     text = col.astype("string").fillna("").str.strip()
     fast = text.str.match(_CANONICAL_URL).fillna(False).to_numpy(dtype=bool)
-    urls = text.astype(object).to_numpy().copy()
-    errors = np.full(len(text), None, dtype=object)
-    for i in np.flatnonzero(~fast):
-        value = urls[i]
-        if not value:
-            urls[i], errors[i] = None, "empty"
-            continue
-        try:
-            urls[i] = normalize_url(value)
-        except URLError as exc:
-            urls[i], errors[i] = None, str(exc)
-    return (pd.Series(urls, index=col.index, dtype="string"),
-            pd.Series(errors, index=col.index, dtype="string"))
+    urls = text.where(fast)
+    errors = pd.Series(pd.NA, index=col.index, dtype="string")
+    slow = np.flatnonzero(~fast)
+    if len(slow):
+        fixed: list[str | None] = []
+        reasons: list[str | None] = []
+        for value in text.iloc[slow]:
+            try:
+                fixed.append(normalize_url(value) if value else None)
+                reasons.append(None if value else "empty")
+            except URLError as exc:
+                fixed.append(None)
+                reasons.append(str(exc))
+        urls.iloc[slow] = pd.array(fixed, dtype="string")
+        errors.iloc[slow] = pd.array(reasons, dtype="string")
+    return urls, errors
 
 
 def site_entry(text: str) -> str:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..urls import split_host
+from ..urls import split_hosts
 from .text import entropies, name_keywords
 
 FEATURES: dict[str, str] = {
@@ -42,23 +40,25 @@ _N_HOST = 13  # the first 13 features depend on the host alone
 
 
 def _host_table(hosts: np.ndarray, state) -> np.ndarray:
-    """Host-only features for distinct hosts, in FEATURES order: Python for lookups, Arrow for text."""
+    """Host-only features for distinct hosts, in FEATURES order (vectorised over hosts)."""
     n = len(hosts)
-    names, tld, depth, platform, is_ip, in_spam, rank = [], [], [], [], [], [], []
+    parts = split_hosts(hosts)
+    site, suffix, platform, registered = (pd.Series(parts[k], dtype=object) for k in
+                                          ("site", "suffix", "platform", "registered_domain"))
+    on_platform = (platform != "").to_numpy()
+    base = np.where(on_platform & (site != platform).to_numpy(), platform, suffix)
+    names = [s[: -len(b) - 1] if b and s.endswith("." + b) else s for s, b in zip(site, base, strict=True)]
+    tld = suffix.map(state.tld_rates_).astype(float).fillna(state.tld_prior_).where(suffix != "", np.nan)
+    host_dots = np.array([h.count(".") for h in hosts], dtype=np.int64)
+    site_dots = np.array([s.count(".") for s in site], dtype=np.int64)
+    depth = np.where([h.endswith(s) for h, s in zip(hosts, site, strict=True)], host_dots - site_dots, 0)
     spam, popular = state.spam_domains_, state.popular_ranks_
-    for host in hosts:
-        parts = split_host(host)
-        base = parts.platform if parts.platform and parts.site != parts.platform else parts.suffix
-        name = parts.site[: -len(base) - 1] if base and parts.site.endswith("." + base) else parts.site
-        names.append(name)
-        tld.append(state.tld_rate(parts.suffix))
-        depth.append(parts.subdomain.count(".") + 1 if parts.subdomain else 0)
-        platform.append(bool(parts.platform))
-        is_ip.append(parts.is_ip)
-        in_spam.append(parts.site in spam or host in spam
-                       or (not parts.platform and parts.registered_domain in spam))
-        r = popular.get(parts.site) or (None if parts.platform else popular.get(parts.registered_domain))
-        rank.append(math.log10(r) if r else np.nan)
+    in_spam = (site.isin(spam) | pd.Series(hosts, dtype=object).isin(spam)
+               | (registered.isin(spam) & ~on_platform)).to_numpy()
+    rank = site.map(popular).astype(float)
+    rank = rank.fillna(registered.map(popular).astype(float).where(~on_platform, np.nan))
+    rank = np.log10(rank.to_numpy())
+    platform, is_ip = on_platform, parts["is_ip"]
     bare = [name.replace(".", "") for name in names]
     bare_arr = pa.array(bare, type=pa.large_string())
     lengths = pc.utf8_length(bare_arr).to_numpy(zero_copy_only=False).astype(np.float64)
