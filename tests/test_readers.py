@@ -298,3 +298,64 @@ def test_host_split_matches_tldextract_public_api():
         full, icann = _extractor()(host), _extractor()(host, include_psl_private_domains=False)
         assert _suffix_split(host) == (full.suffix, full.domain, full.is_private, icann.suffix,
                                        icann.top_domain_under_public_suffix), host
+
+
+def test_vectorised_host_split_matches_the_trie_walk_and_tldextract():
+    """The batch path (Arrow, ≥ 512 hosts) and the one-host path agree, and both agree with tldextract."""
+    from toxiclinks.reference import popular_domains, spam_domains
+    from toxiclinks.urls import _extractor, split_host, split_hosts
+
+    hosts = ["foo.blogspot.com", "www.foo.blogspot.com", "blogspot.com", "www.city.kawasaki.jp",
+             "a.b.kawasaki.jp", "foo.ck", "www.ck", "co.uk", "x.co.uk", "bar.unknowntld", "a.b.c.s3.amazonaws.com",
+             "xn--mnchen-3ya.de", "www.xn--mnchen-3ya.de", "1.2.3.4", "999.1.1.1", "[2001:db8::1]",
+             "sites.google.com", "x.blog.fc2.com", "blog.fc2.com", "fc2.com", "www.x.wordpress.com",
+             "wordpress.com", "me.github.io", "github.io", "a.b.c.d.e.f.g.h.i.com", "y.x.run.app"]
+    hosts += ["www." + d for d in sorted(spam_domains("all"))[:1500]] + sorted(popular_domains("all"))[:1500]
+    batch = split_hosts(hosts)
+    for i, host in enumerate(hosts):
+        one = split_host(host)
+        got = tuple(batch[f][i] for f in ("site", "registered_domain", "suffix", "platform", "is_ip"))
+        assert got == (one.site, one.registered_domain, one.suffix, one.platform, one.is_ip), host
+        if not one.is_ip:
+            icann = _extractor()(host, include_psl_private_domains=False)
+            assert one.suffix == icann.suffix, host
+            assert one.registered_domain == (icann.top_domain_under_public_suffix or host), host
+    parts = {h: split_host(h) for h in ("foo.blogspot.com", "x.blog.fc2.com", "www.x.wordpress.com",
+                                        "sites.google.com", "www.city.kawasaki.jp", "1.2.3.4")}
+    assert (parts["foo.blogspot.com"].site, parts["foo.blogspot.com"].platform) == ("foo.blogspot.com", "blogspot.com")
+    assert (parts["x.blog.fc2.com"].site, parts["x.blog.fc2.com"].platform) == ("x.blog.fc2.com", "blog.fc2.com")
+    assert (parts["www.x.wordpress.com"].site, parts["www.x.wordpress.com"].subdomain) == ("x.wordpress.com", "www")
+    assert parts["sites.google.com"].platform == parts["sites.google.com"].site == "sites.google.com"
+    assert parts["www.city.kawasaki.jp"].registered_domain == "city.kawasaki.jp"
+    assert parts["1.2.3.4"].is_ip and parts["1.2.3.4"].suffix == ""
+
+
+def test_bad_bytes_after_the_sniffed_sample_are_replaced_reported_and_lose_no_row(tmp_path):
+    rows = [ahrefs_row(Referring_page_URL=f"https://site{i}.example.org/p", Anchor=f"anchor {i}")
+            for i in range(3000)]
+    path = write_csv(tmp_path / "late.csv", AHREFS_HEADER, rows)
+    data = path.read_bytes()
+    cut = data.index(b"anchor 2500")
+    path.write_bytes(data[:cut] + b"anchor \xff\xfe" + data[cut + len(b"anchor "):])
+    assert cut > 256 * 1024  # past the part the encoding sniffer reads
+    result = read_export(path)
+    assert len(result.links) == 3000 and len(result.rejects) == 0
+    assert (result.links["anchor"] == "anchor \ufffd\ufffd2500").sum() == 1
+    assert any("not valid utf-8" in p for p in result.problems)
+
+
+def test_large_files_infer_types_but_keep_text_columns_as_text(tmp_path, monkeypatch):
+    from toxiclinks import readers
+
+    monkeypatch.setattr(readers, "_EXACT_TEXT_BYTES", 0)  # take the large-file path
+    rows = [ahrefs_row(Referring_page_URL=f"https://s{i}.example.org/", Anchor=str(1000 + i),
+                       Referring_page_title="") for i in range(50)]
+    rows += [ahrefs_row(Referring_page_URL=f"https://t{i}.example.org/", Anchor=f"Gear {i}") for i in range(50)]
+    path = write_csv(tmp_path / "numeric.csv", AHREFS_HEADER, rows)
+    chunks = list(readers.iter_export(path, chunk_rows=50, problems=(problems := [])))
+    links = pd.concat([c for c, _ in chunks], ignore_index=True)
+    assert links["anchor"].iloc[0] == "1000" and links["anchor"].iloc[99] == "Gear 49"
+    assert links["anchor"].dtype == "string" and links["source_title"].iloc[:50].isna().all()
+    assert links["domain_rating"].iloc[0] == 31 and links["nofollow"].iloc[0] == False  # noqa: E712
+    assert links["source_row"].tolist() == list(range(1, 101))
+    assert any("'Anchor' holds only numbers in records 1–50" in p for p in problems)
