@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from . import formats, schema
 from .errors import EmptyInputError, EncodingError, InputError, UnknownFormatError
-from .urls import host_of, normalize_url_series, split_hosts
+from .urls import arrow_strings, host_of, normalize_url_series, split_hosts
 
 #: A cell longer than this is not a real export value (anchors, titles and contexts are short).
 MAX_CELL = 32_768
@@ -444,7 +444,9 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, stats: _ValueStats,
         if kind == "str":
             if canonical in ("source_url", "target_url"):
                 continue
-            out[canonical] = col.str.strip().replace("", pd.NA).astype("string")
+            trimmed = pc.utf8_trim_whitespace(arrow_strings(col))
+            out[canonical] = pd.array(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed),
+                                      dtype="string")
         elif kind == "bool" or canonical == "lost":
             out[canonical] = _parse_bool(col, canonical, fmt, lines, stats, header_name)
         elif kind == "float":
@@ -491,7 +493,8 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, stats: _ValueStats,
         "file": det.path, "line": lines[bad_mask], "column": reject_column[bad_mask].to_numpy(),
         "reason": reject_reason[bad_mask].to_numpy(), "value": reject_value[bad_mask].to_numpy(),
     }, columns=REJECT_COLUMNS)
-    return table.loc[~bad_mask].reset_index(drop=True), rejects
+    table = table.loc[~bad_mask] if bad_mask.any() else table
+    return table.reset_index(drop=True), rejects
 
 
 def _parse_bool(col: pd.Series, canonical: str, fmt: formats.Format, lines: np.ndarray,
@@ -593,9 +596,7 @@ def add_hosts(table: pd.DataFrame) -> None:
     """Fill the derived host columns, splitting each distinct host once."""
     for prefix, fields in (("source", ("site", "registered_domain", "suffix", "platform")),
                            ("target", ("site",))):
-        urls = pa.array(table[f"{prefix}_url"].array, type=pa.string())
-        if isinstance(urls, pa.ChunkedArray):
-            urls = urls.combine_chunks()
+        urls = arrow_strings(table[f"{prefix}_url"])
         hosts = pc.extract_regex(urls, r"^https?://(?P<h>[^/]+)").field(0)
         if pc.any(pc.match_substring(hosts, ":")).as_py():  # a port or an IPv6 address (rare)
             hosts = pa.array([None if u is None else host_of(u) for u in urls.to_pylist()], type=pa.string())
