@@ -188,3 +188,24 @@ def test_synth_and_pages_bad_input(tmp_path, capsys, small_model):
     (locked / "links.csv").mkdir()  # a folder where an output file must go
     assert main(["audit", str(sample), "--out", str(locked), "--model", str(small_model.folder)]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_streamed_audit_writes_exactly_what_the_in_memory_audit_writes(tmp_path, small_model, export, monkeypatch):
+    """Large exports are read twice in small chunks; every output must match the one-pass audit."""
+    from toxiclinks import audit
+
+    links_csv, _, extra = export
+    whole = tmp_path / "whole"
+    first = run_audit([str(links_csv), str(extra)], whole, model=small_model.folder, progress=False,
+                      site_topic="outdoor gear")
+    monkeypatch.setattr(audit, "READ_ONCE_ROWS", 0)
+    monkeypatch.setattr(audit, "CHUNK_ROWS", 97)  # chunks that split sites and targets
+    streamed = tmp_path / "streamed"
+    second = run_audit([str(links_csv), str(extra)], streamed, model=small_model.folder, progress=False,
+                       site_topic="outdoor gear")
+    for name in ("links.csv", "domains.csv", "disavow.txt", "rejects.csv"):
+        assert (whole / name).read_bytes() == (streamed / name).read_bytes(), name
+    pd.testing.assert_frame_equal(pd.read_parquet(whole / "links.parquet"), pd.read_parquet(streamed / "links.parquet"))
+    assert (first.links, first.verdicts, first.actions, first.alarms) == (
+        second.links, second.verdicts, second.actions, second.alarms)
+    assert first.links > 97 * 5

@@ -9,24 +9,32 @@ site with the recommended action), ``disavow.txt``, ``report.html`` and, when ro
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from . import disavow, schema
 from .errors import DisavowError, InputError
+from .features.anchor import CLASSES
+from .features.placement import REGIONS
 from .model import ToxicityModel, load
-from .readers import REJECT_COLUMNS, read_export, referring_site
+from .readers import REJECT_COLUMNS, iter_export, referring_site
 from .report import ReportData, render
-from .safeio import atomic_open, write_csv_atomic
-from .score import score
+from .safeio import atomic_open, escape_formulas, write_csv_atomic
+from .score import PLACEMENTS, VERDICTS, score, scoring_features
 from .urls import is_platform, site_entries, under_sites
 
+_ANCHOR_LABELS = (*CLASSES, "unknown")
+_PLACEMENT_LABELS = tuple(dict.fromkeys((*PLACEMENTS, *REGIONS)))
 LINK_COLUMNS = ["source_file", "source_row", "source_url", "target_url", "anchor", "source_site",
                 "toxicity", "verdict", "reasons", "anchor_class", "placement", "label"]
 
@@ -174,33 +182,57 @@ def _top_reasons(reasons: pd.Series) -> str:
     return "; ".join(sorted(counts, key=counts.get, reverse=True)[:3])
 
 
-def anchor_alarms(links: pd.DataFrame, scored: pd.DataFrame) -> list[str]:
-    """Over-optimisation alarms: one keyword anchor ≥ 30% of ≥ 10 links; money anchors ≥ 20%."""
-    alarms = []
+_KEYWORD_CLASSES = ("exact-match commercial", "partial match", "compound")
+
+
+def anchor_counts(links: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """Links per (target site, normalised anchor, anchor class); chunks' counts add up."""
     frame = pd.DataFrame({"target": links["target_site"].fillna("").to_numpy(object),
                           "anchor": links["anchor"].fillna("").str.lower().str.strip().to_numpy(object),
                           "cls": scored["anchor_class"].to_numpy(object)})
     frame = frame[(frame["target"] != "") & (frame["cls"] != "unknown")]
-    for target, group in frame.groupby("target", sort=False):
-        if len(group) < 10:
+    return frame.groupby(["target", "anchor", "cls"], sort=False).size().rename("n").reset_index()
+
+
+def anchor_alarms(counts: pd.DataFrame) -> list[str]:
+    """Over-optimisation alarms: one keyword anchor ≥ 30% of ≥ 10 links; money anchors ≥ 20%."""
+    alarms = []
+    counts = counts.groupby(["target", "anchor", "cls"], sort=False)["n"].sum().reset_index()
+    for target, group in counts.groupby("target", sort=False):
+        total = int(group["n"].sum())
+        if total < 10:
             continue
-        keyword = group[group["cls"].isin(["exact-match commercial", "partial match", "compound"])]
+        keyword = group[group["cls"].isin(_KEYWORD_CLASSES)]
         if len(keyword):
-            top = keyword["anchor"].value_counts()
-            if top.iloc[0] / len(group) >= 0.3:
-                alarms.append(f"{target}: the keyword anchor '{top.index[0]}' is {top.iloc[0] / len(group):.0%} "
-                              f"of {len(group):,} links (natural profiles are led by brand and URL anchors)")
-        exact_share = (group["cls"] == "exact-match commercial").mean()
+            top = keyword.groupby("anchor", sort=False)["n"].sum().sort_values(ascending=False, kind="stable")
+            if top.iloc[0] / total >= 0.3:
+                alarms.append(f"{target}: the keyword anchor '{top.index[0]}' is {top.iloc[0] / total:.0%} "
+                              f"of {total:,} links (natural profiles are led by brand and URL anchors)")
+        exact_share = group.loc[group["cls"] == "exact-match commercial", "n"].sum() / total
         if exact_share >= 0.2:
             alarms.append(f"{target}: {exact_share:.0%} of anchors are exact-match commercial keywords")
     return alarms[:20]
+
+
+#: Exports up to this many links are read once and held in memory; larger ones are streamed
+#: twice (profile statistics first, then scoring chunk by chunk), so memory stays bounded.
+READ_ONCE_ROWS = 500_000
+CHUNK_ROWS = 100_000
+_PARQUET_SCHEMA = pa.schema([(c, pa.int64() if c == "source_row" else pa.float64() if c == "toxicity"
+                              else pa.string()) for c in LINK_COLUMNS])
 
 
 def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str | None = None,
               allowlist: str | None = None, denylist: str | None = None, site_topic: str | None = None,
               model: ToxicityModel | str | None = None, progress: bool = True, force: bool = False,
               formats: str | None = None, pages: str | None = None) -> AuditResult:
-    """Audit exports with a model; write every output into ``out_dir``."""
+    """Audit exports with a model; write every output into ``out_dir``.
+
+    The exports are read in chunks. A first pass collects the profile-level statistics that
+    features need (:mod:`toxiclinks.features.context`); the second scores each chunk and appends
+    it to ``links.csv``/``links.parquet``, keeping only compact per-link numbers for the domain
+    table, the disavow file and the report. Every output appears atomically at the end.
+    """
     started = time.perf_counter()
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -213,57 +245,169 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
     _guard_previous_disavow(out / "disavow.txt", existing_disavow, force)
     bar.step("loading model")
     mdl = model if isinstance(model, ToxicityModel) else load(model)
-    tables, rejects, notes = [], [], list(existing_problems)
-    for i, path in enumerate(exports, start=1):
-        bar.step(f"reading {Path(path).name}", i - 1, len(exports))
-        result = read_export(path, formats)
-        tables.append(result.links)
-        if len(result.rejects):
-            rejects.append(result.rejects)
-        notes += [f"{path}: {p}" for p in result.problems]
-    links = pd.concat(tables, ignore_index=True) if tables else schema.empty_table()
+    features = scoring_features(mdl, site_topic)
+    rejects: list[pd.DataFrame] = []
+    notes = list(existing_problems)
+    # Pass 1: profile statistics (and, for exports that fit, the chunks themselves).
+    builder = features.context_builder()
+    held: list[pd.DataFrame] | None = []
+    total = 0
+    for chunk in _read_chunks(exports, formats, rejects, notes):
+        features.add_to_context(builder, chunk)
+        total += len(chunk)
+        if held is not None:
+            held.append(chunk)
+            held = held if total <= READ_ONCE_ROWS else None
+        bar.step(f"reading: {total:,} links")
+    context = builder.finish()
     rejected = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
+    page_index = None
     if pages:
-        from .pages import add_regions
+        from .pages import load_folder
 
-        bar.step("reading saved pages")
-        notes += add_regions(links, pages)
-    bar.step(f"scoring {len(links):,} links")
-    scored = score(mdl, links, allow=allow, deny=deny, site_topic=site_topic)
-    bar.step("writing outputs")
+        page_index = load_folder(pages)
+        notes += page_index[1]
+    # Pass 2: score chunk by chunk, appending to the outputs.
+    acc = _Accumulator()
+    out.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        csv_fh = stack.enter_context(atomic_open(out / "links.csv", newline=""))
+        parquet = pq.ParquetWriter(stack.enter_context(atomic_open(out / "links.parquet", "wb")),
+                                   _PARQUET_SCHEMA)
+        stack.callback(parquet.close)
+        chunks = held if held is not None else _read_chunks(exports, formats, None, None)
+        start = 0
+        for chunk in chunks:
+            if page_index is not None:
+                from .pages import add_regions
+
+                add_regions(chunk, pages, (page_index[0], []))
+                acc.regions_found += int(chunk["region"].notna().sum())
+            scored = score(mdl, chunk, allow=allow, deny=deny, site_topic=site_topic,
+                           context=context.rows(start, start + len(chunk)))
+            table = _link_rows(chunk, scored)
+            escape_formulas(table).to_csv(csv_fh, index=False, header=start == 0)
+            parquet.write_table(pa.Table.from_pandas(table, schema=_PARQUET_SCHEMA, preserve_index=False))
+            acc.add(chunk, scored, start)
+            start += len(chunk)
+            bar.step("scoring", start, total)
+        if start == 0:
+            _link_rows(schema.empty_table(), pd.DataFrame(columns=[*LINK_COLUMNS])).to_csv(csv_fh, index=False)
+        bar.step("writing outputs")
+        if page_index is not None:
+            notes.append(f"{len(page_index[0]):,} saved pages; region found for {acc.regions_found:,} "
+                         f"of {total:,} links")
+        sites, scored_all = acc.per_link()
+        domains = domain_table(sites, scored_all, allow)
+        rec = recommendation(sites, scored_all, domains)
+        merged = disavow.merge(existing_lines, rec, allow=allow, today=dt.date.today())
+        alarms = anchor_alarms(acc.anchor_counts())
+        write_csv_atomic(domains, out / "domains.csv")
+        with atomic_open(out / "disavow.txt") as fh:
+            fh.write(merged.text)
+        if len(rejected):
+            write_csv_atomic(rejected, out / "rejects.csv")
+        label = f"{mdl.name} version {mdl.version}"
+        report = ReportData(title=f"Backlink audit — {', '.join(sorted(acc.targets)) or 'links'}",
+                            links=acc.report_frame(), domains=domains, files=[str(p) for p in exports],
+                            rejected=len(rejected), model_label=label,
+                            disavow_added_domains=merged.added_domains, disavow_added_urls=merged.added_urls,
+                            disavow_kept=merged.kept, disavow_marked=merged.marked, disavow_notes=merged.notes,
+                            existing_disavow=existing_disavow, alarms=alarms)
+        with atomic_open(out / "report.html") as fh:
+            fh.write(render(report))
+    bar.close()
+    verdicts = pd.Series(scored_all["verdict"]).value_counts().to_dict()
+    return AuditResult(out, total, len(rejected), verdicts, len(domains), domains["action"].value_counts().to_dict(),
+                       len(merged.added_domains), len(merged.added_urls), alarms,
+                       time.perf_counter() - started, notes + merged.notes)
+
+
+def _read_chunks(exports: list[str], formats: str | None, rejects: list[pd.DataFrame] | None,
+                 notes: list[str] | None) -> Iterator[pd.DataFrame]:
+    """Canonical links of every export, chunk by chunk; rejects and notes collected when asked."""
+    for path in exports:
+        problems: list[str] = []
+        for links, bad in iter_export(path, formats, problems=problems, chunk_rows=CHUNK_ROWS):
+            if rejects is not None and len(bad):
+                rejects.append(bad)
+            if len(links):
+                yield links
+        if notes is not None:
+            notes += [f"{path}: {p}" for p in problems]
+
+
+def _link_rows(links: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """The rows of links.csv for one chunk."""
     table = pd.DataFrame({c: links[c] for c in ("source_file", "source_row", "source_url", "target_url",
                                                 "anchor", "source_site")})
     table["source_row"] = table["source_row"].astype("Int64")
     for c in ("toxicity", "verdict", "reasons", "anchor_class", "placement"):
         table[c] = scored[c].to_numpy()
     table["label"] = ""
-    domains = domain_table(links, scored, allow)
-    rec = recommendation(links, scored, domains)
-    merged = disavow.merge(existing_lines, rec, allow=allow, today=dt.date.today())
-    alarms = anchor_alarms(links, scored)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv_atomic(table[LINK_COLUMNS], out / "links.csv")
-    with atomic_open(out / "links.parquet", "wb") as fh:
-        table[LINK_COLUMNS].to_parquet(fh, index=False)
-    write_csv_atomic(domains, out / "domains.csv")
-    with atomic_open(out / "disavow.txt") as fh:
-        fh.write(merged.text)
-    if len(rejected):
-        write_csv_atomic(rejected, out / "rejects.csv")
-    label = f"{mdl.name} version {mdl.version}"
-    report = ReportData(title=f"Backlink audit — {', '.join(sorted(set(links['target_site'].dropna().unique()[:3]))) or 'links'}",
-                        links=table, domains=domains, files=[str(p) for p in exports],
-                        rejected=len(rejected), model_label=label,
-                        disavow_added_domains=merged.added_domains, disavow_added_urls=merged.added_urls,
-                        disavow_kept=merged.kept, disavow_marked=merged.marked, disavow_notes=merged.notes,
-                        existing_disavow=existing_disavow, alarms=alarms)
-    with atomic_open(out / "report.html") as fh:
-        fh.write(render(report))
-    bar.close()
-    return AuditResult(out, len(table), len(rejected), table["verdict"].value_counts().to_dict(),
-                       len(domains), domains["action"].value_counts().to_dict(),
-                       len(merged.added_domains), len(merged.added_urls), alarms,
-                       time.perf_counter() - started, notes + merged.notes)
+    return table[LINK_COLUMNS]
+
+
+class _Accumulator:
+    """What the whole-export outputs need from each scored chunk, kept compact (codes, not rows)."""
+
+    def __init__(self) -> None:
+        self.site_codes: dict[str, int] = {}
+        self.parts: list[dict[str, np.ndarray]] = []
+        self.counts: list[pd.DataFrame] = []
+        self.targets: dict[str, None] = {}  # the first three target sites, for the report title
+        self.regions_found = 0
+
+    def add(self, links: pd.DataFrame, scored: pd.DataFrame, start: int) -> None:
+        local, names = pd.factorize(referring_site(links))
+        mapping = np.array([self.site_codes.setdefault(n, len(self.site_codes)) for n in names], dtype=np.int64)
+        verdict = scored["verdict"].to_numpy(object)
+        toxic = np.flatnonzero(verdict == "toxic")
+        reasons = scored["reasons"].to_numpy(object)
+        flagged = np.flatnonzero(reasons != "")
+        self.parts.append({
+            "site": mapping[local].astype(np.int32), "toxicity": scored["toxicity"].to_numpy(np.float32),
+            "verdict": pd.Categorical(verdict, categories=VERDICTS).codes,
+            "anchor_class": pd.Categorical(scored["anchor_class"], categories=_ANCHOR_LABELS).codes,
+            "placement": pd.Categorical(scored["placement"], categories=_PLACEMENT_LABELS).codes,
+            "flagged": flagged + start, "reasons": reasons[flagged],
+            "toxic": toxic + start, "toxic_url": links["source_url"].to_numpy(object)[toxic],
+        })
+        self.counts.append(anchor_counts(links, scored))
+        for target in links["target_site"].dropna().unique()[:3]:
+            if len(self.targets) < 3:
+                self.targets.setdefault(target)
+
+    def _column(self, name: str) -> np.ndarray:
+        return np.concatenate([p[name] for p in self.parts]) if self.parts else np.empty(0)
+
+    def per_link(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Per-link referring sites (and toxic URLs) and scores, as domain_table and recommendation take them."""
+        names = np.array(list(self.site_codes), dtype=object)
+        n = sum(len(p["site"]) for p in self.parts)
+        site = names[self._column("site").astype(np.int64)] if n else np.empty(0, dtype=object)
+        urls = np.full(n, None, dtype=object)
+        urls[self._column("toxic").astype(np.int64)] = self._column("toxic_url")
+        reasons = np.full(n, "", dtype=object)
+        reasons[self._column("flagged").astype(np.int64)] = self._column("reasons")
+        verdicts = np.array(VERDICTS, dtype=object)[self._column("verdict").astype(np.int64)]
+        sites = pd.DataFrame({"source_site": site, "source_host": site, "source_url": urls})
+        return sites, pd.DataFrame({"toxicity": self._column("toxicity").astype(float), "verdict": verdicts,
+                                    "reasons": reasons})
+
+    def anchor_counts(self) -> pd.DataFrame:
+        return (pd.concat(self.counts, ignore_index=True) if self.counts
+                else pd.DataFrame(columns=["target", "anchor", "cls", "n"]))
+
+    def report_frame(self) -> pd.DataFrame:
+        """The per-link columns the report charts."""
+        return pd.DataFrame({
+            "toxicity": self._column("toxicity").astype(float),
+            "verdict": pd.Categorical.from_codes(self._column("verdict").astype(np.int8), VERDICTS),
+            "anchor_class": pd.Categorical.from_codes(self._column("anchor_class").astype(np.int8), _ANCHOR_LABELS),
+            "placement": pd.Categorical.from_codes(self._column("placement").astype(np.int8), _PLACEMENT_LABELS),
+            "source_site": self._column("site").astype(np.int64),
+        })
 
 
 def _guard_previous_disavow(target: Path, existing: str | None, force: bool) -> None:

@@ -118,9 +118,14 @@ def _read(path: Path) -> str:
         return fh.read(MAX_PAGE_BYTES).decode("utf-8", errors="replace")
 
 
-def add_regions(links: pd.DataFrame, folder: str | Path) -> list[str]:
-    """Fill ``links['region']`` from saved pages; rows without a page (or link on it) stay NA."""
-    pages, notes = load_folder(folder)
+def add_regions(links: pd.DataFrame, folder: str | Path,
+                loaded: tuple[dict[str, Path], list[str]] | None = None) -> list[str]:
+    """Fill ``links['region']`` from saved pages; rows without a page (or link on it) stay NA.
+
+    ``loaded`` is :func:`load_folder`'s result, when a streamed audit calls this once per chunk.
+    """
+    pages, notes = loaded if loaded is not None else load_folder(folder)
+    notes = list(notes)
     regions = pd.Series(pd.NA, index=links.index, dtype="string")
     for source, rows in links.groupby(links["source_url"].astype(object), sort=False).groups.items():
         path = pages.get(source)

@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from .features import LinkFeatures
 from .features import anchor as anchor_features
 from .features import placement as placement_features
 from .features import topic as topic_features
+from .features.context import Context
 from .features.lexicons import MONEY_NAMES
 from .model import ToxicityModel
 from .urls import site_entries, under_sites
@@ -36,16 +38,16 @@ def thresholds(model: ToxicityModel) -> tuple[float, float]:
 
 def score(model: ToxicityModel, links: pd.DataFrame, *, allow: Iterable[str] = (),
           deny: Iterable[str] = (), site_topic: str | None = None, explain: str = "flagged",
-          top_k: int = 3) -> pd.DataFrame:
+          top_k: int = 3, context: Context | None = None) -> pd.DataFrame:
     """Score canonical links; return ``toxicity``, ``verdict`` and ``reasons`` per link.
 
     ``allow``/``deny`` are site names that override the model (``verdict`` ok / toxic).
     ``explain`` is ``"flagged"`` (reasons for toxic and suspicious links), ``"all"`` or ``"none"``.
+    ``context`` is the profile-level context when ``links`` is a chunk of a larger export
+    (:meth:`scoring_features` builds it); without it the table is scored as one batch.
     """
-    features = model.features
-    if site_topic:
-        features = _with_topic(model, site_topic)
-    X = features.transform(links)
+    features = scoring_features(model, site_topic)
+    X, context = features.transform_with_context(links, context)
     proba = model.calibrate(model.raw_score(X))
     names = model.feature_names
     toxic_t, suspicious_t = thresholds(model)
@@ -62,7 +64,7 @@ def score(model: ToxicityModel, links: pd.DataFrame, *, allow: Iterable[str] = (
         rows = np.flatnonzero(np.isin(verdict, ("toxic", "suspicious")) & ~allowed & ~denied) \
             if explain == "flagged" else np.arange(len(links))
         if len(rows):
-            target_topic = _target_topics(links, X, names, features.site_topic)
+            target_topic = _target_topics(context)
             reasons[rows] = explain_rows(model, links.iloc[rows], X[rows], top_k=top_k,
                                          target_topics=target_topic[rows])
     verdict[allowed] = "ok"
@@ -79,6 +81,11 @@ def _anchor_class_names(X: np.ndarray, names: list[str]) -> np.ndarray:
     codes = X[:, names.index("anchor__class")]
     labels = np.array([*anchor_features.CLASSES, "unknown"], dtype=object)
     return labels[np.where(np.isnan(codes), len(anchor_features.CLASSES), codes).astype(int)]
+
+
+#: The words :func:`placement_label` uses besides the page regions of saved HTML.
+PLACEMENTS = ("unknown", "outside content", "in content", "links/partners page", "directory", "footer",
+              "sitewide", "comment/forum")
 
 
 def placement_label(X: np.ndarray, names: list[str]) -> np.ndarray:
@@ -100,8 +107,10 @@ def placement_label(X: np.ndarray, names: list[str]) -> np.ndarray:
     return out
 
 
-def _with_topic(model: ToxicityModel, site_topic: str):
-    """A copy of the fitted features with the user's site topic set."""
+def scoring_features(model: ToxicityModel, site_topic: str | None = None) -> LinkFeatures:
+    """The model's fitted features, as a copy with the user's site topic set when one is given."""
+    if not site_topic:
+        return model.features
     import copy
 
     features = copy.copy(model.features)
@@ -119,11 +128,10 @@ def _in_sites(links: pd.DataFrame, sites: frozenset[str]) -> np.ndarray:
 
 
 # -- reasons ----------------------------------------------------------------------------------
-def _target_topics(links: pd.DataFrame, X: np.ndarray, names: list[str], site_topic: str | None) -> np.ndarray:
+def _target_topics(context: Context) -> np.ndarray:
     """Name of each link's target topic, as the topic features saw it ("" when unknown)."""
-    vecs, codes = topic_features.target_vectors(links, X[:, names.index("anchor__class")], site_topic)
-    topic_names = np.array([topic_features.dominant(v) for v in vecs] + [""], dtype=object)
-    return topic_names[np.where(codes < 0, len(vecs), codes)]
+    names = np.array([topic_features.dominant(v) for v in context.target_vectors], dtype=object)
+    return names[context.target_codes] if len(names) else np.full(len(context), "", dtype=object)
 
 
 def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k: int = 3,

@@ -15,7 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import reference, schema
 from ..readers import add_hosts
-from . import anchor, domain, placement, profile, topic
+from . import anchor, domain, placement, topic
+from .context import Context, ContextBuilder
 from .registry import CATEGORICAL, FEATURES
 
 __all__ = ["CATEGORICAL", "FEATURES", "LinkFeatures"]
@@ -71,19 +72,44 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
         """Learned spam rate of a TLD; the overall rate for TLDs unseen in training."""
         return float(self.tld_rates_.get(suffix, self.tld_prior_)) if suffix else np.nan
 
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
-        """Feature matrix, one row per link, columns as :meth:`get_feature_names_out`."""
+    def transform(self, X: pd.DataFrame, context: Context | None = None) -> np.ndarray:
+        """Feature matrix, one row per link, columns as :meth:`get_feature_names_out`.
+
+        ``context`` holds the profile-level values of a larger batch this table is a chunk of
+        (see :mod:`.context`); without it, the table is its own batch.
+        """
+        return self.transform_with_context(X, context)[0]
+
+    def transform_with_context(self, X: pd.DataFrame, context: Context | None = None,
+                               ) -> tuple[np.ndarray, Context]:
+        """:meth:`transform`, also returning the batch context used (reasons need the target topics)."""
         check_is_fitted(self, "feature_names_out_")
         links = _validate(X)
         if len(links) == 0:
-            return np.empty((0, len(FEATURES)), dtype=np.float32)
+            return np.empty((0, len(FEATURES)), dtype=np.float32), context or self.context_builder().finish()
         values: dict[str, np.ndarray] = {}
         values.update(domain.compute(links, self))
         values.update(anchor.compute(links, self))
+        if context is None:
+            builder = self.context_builder()
+            builder.add(links, values)
+            context = builder.finish()
+        elif len(context) != len(links):
+            raise ValueError(f"the context covers {len(context):,} links, the table has {len(links):,}")
         values.update(placement.compute(links, self))
-        values.update(topic.compute(links, self, values["anchor__class"]))
-        values.update(profile.compute(links, self, (values["anchor__money_words"] > 0).astype(float)))
-        return np.column_stack([np.asarray(values[name], dtype=np.float32) for name in FEATURES])
+        values.update(topic.compute(links, context.target_topic()))
+        values.update(context.values)
+        return np.column_stack([np.asarray(values[name], dtype=np.float32) for name in FEATURES]), context
+
+    def context_builder(self) -> ContextBuilder:
+        """A builder for the profile-level context of a streamed batch (see :mod:`.context`)."""
+        return ContextBuilder(getattr(self, "site_topic", None))
+
+    def add_to_context(self, builder: ContextBuilder, X: pd.DataFrame) -> None:
+        """First pass of a streamed batch: add one chunk's keys to ``builder``."""
+        check_is_fitted(self, "feature_names_out_")
+        links = _validate(X)
+        builder.add(links, anchor.compute(links, self))
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the output columns (``group__name``)."""

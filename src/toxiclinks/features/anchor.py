@@ -122,10 +122,14 @@ def _target_info(url: str) -> tuple[str, frozenset[str], str]:
     return site, path_words, expected
 
 
+#: Features that describe the target's whole anchor profile (computed from the batch context).
+PROFILE_FEATURES = ("anchor__target_exact_share", "anchor__target_money_share",
+                    "anchor__same_anchor_sites_log", "anchor__same_anchor_share")
+
+
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
-    """Classify each distinct (anchor, target) once; profile shares per target site."""
+    """Per-link anchor features; each distinct (anchor, target) is classified once."""
     anchor = links["anchor"]
-    target_site = links["target_site"].fillna("")
     target_url = links["target_url"].fillna("").astype(object)
     codes, first = pair_codes(anchor, target_url)
     table = np.zeros((len(first), 5), dtype=np.float64)
@@ -142,7 +146,7 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
         table[i] = (cls, money_code, money_hits, commercial, mismatch)
     per_row = table[codes]
     missing = anchor.isna().to_numpy()
-    out = {
+    return {
         "anchor__class": per_row[:, 0],
         "anchor__is_exact_match": np.where(missing, np.nan, (per_row[:, 0] == 4).astype(float)),
         "anchor__money_category": per_row[:, 1],
@@ -152,21 +156,19 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
         "anchor__length": np.where(missing, np.nan, anchor.fillna("").str.len().to_numpy(dtype=float, na_value=0)),
         "anchor__script_mismatch": per_row[:, 4],
     }
-    # Over-optimisation is a property of the target's whole profile (this batch).
-    target_code, _ = pd.factorize(target_site)
-    site_code, _ = pd.factorize(links["source_site"].fillna(""))
-    normalised = anchor.fillna("").str.lower().str.strip()
-    anchor_code, _ = pd.factorize(normalised)
-    money = np.where(missing, np.nan, (per_row[:, 2] > 0).astype(float))
-    frame = pd.DataFrame({"target": target_code, "site": site_code, "anchor": anchor_code,
-                          "exact": out["anchor__is_exact_match"], "money": money})
-    by_target = frame.groupby("target", sort=False)
-    out["anchor__target_exact_share"] = by_target["exact"].transform("mean").to_numpy()
-    out["anchor__target_money_share"] = by_target["money"].transform("mean").to_numpy()
-    same = frame.groupby(["target", "anchor"], sort=False)["site"].transform("nunique").to_numpy(dtype=float)
+
+
+def profile_shares(keys: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Over-optimisation of the target's whole profile, from the batch keys (see :mod:`.context`)."""
+    by_target = keys.groupby("target", sort=False)
+    out = {
+        "anchor__target_exact_share": by_target["exact"].transform("mean").to_numpy(),
+        "anchor__target_money_share": by_target["money"].transform("mean").to_numpy(),
+    }
+    same = keys.groupby(["target", "anchor"], sort=False)["site"].transform("nunique").to_numpy(dtype=float)
     sites = by_target["site"].transform("nunique").to_numpy(dtype=float)
-    no_target = (target_site == "").to_numpy()
-    same = np.where(missing | no_target | (normalised == "").to_numpy(), np.nan, same)
+    no_target = keys["no_target"].to_numpy()
+    same = np.where(keys["no_anchor"].to_numpy() | no_target, np.nan, same)
     out["anchor__same_anchor_sites_log"] = np.log10(same)
     out["anchor__same_anchor_share"] = same / np.maximum(sites, 1)
     for name in ("anchor__target_exact_share", "anchor__target_money_share"):

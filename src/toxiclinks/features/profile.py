@@ -17,48 +17,51 @@ FEATURES: dict[str, str] = {
 }
 
 
-def compute(links: pd.DataFrame, state, money_anchor: np.ndarray) -> dict[str, np.ndarray]:
-    """Aggregates per (referring site, target site) and per target site."""
-    sitewide = links["sitewide"].astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
-    group_size = links["links_in_group"].to_numpy(dtype=np.float64, na_value=np.nan)
-    repeated = np.where(np.isnan(sitewide), np.where(np.isnan(group_size), np.nan, (group_size > 1).astype(float)), sitewide)
-    # Integer codes: grouping on them is much faster than on strings.
-    frame = pd.DataFrame({
-        "site": pd.factorize(links["source_site"].fillna(""))[0],
-        "target": pd.factorize(links["target_site"].fillna(""))[0],
-        "page": pd.factorize(links["source_url"].fillna(""))[0],
-        "money": money_anchor, "repeated": repeated,
-    })
-    pair = frame.groupby(["site", "target"], sort=False)
-    by_site = frame.groupby("site", sort=False)
-    out = {
+def compute(keys: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Aggregates per (referring site, target site) and per target site, from the batch keys."""
+    pair = keys.groupby(["site", "target"], sort=False)
+    by_site = keys.groupby("site", sort=False)
+    return {
         "profile__site_links_log": np.log10(pair["page"].transform("size").to_numpy(dtype=float)),
         "profile__site_pages_log": np.log10(pair["page"].transform("nunique").to_numpy(dtype=float)),
         "profile__site_targets": by_site["target"].transform("nunique").to_numpy(dtype=float),
-        "profile__site_money_share": by_site["money"].transform("mean").to_numpy(dtype=float),
+        "profile__site_money_share": by_site["money_any"].transform("mean").to_numpy(dtype=float),
         "profile__site_sitewide_share": by_site["repeated"].transform("mean").to_numpy(dtype=float),
-        "profile__velocity_ratio": _velocity(links, frame),
+        "profile__velocity_ratio": _velocity(keys),
         "profile__target_sites_log": np.log10(
-            frame.groupby("target", sort=False)["site"].transform("nunique").to_numpy(dtype=float)),
+            keys.groupby("target", sort=False)["site"].transform("nunique").to_numpy(dtype=float)),
     }
-    return out
 
 
-def _velocity(links: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
-    """Burst ratio of the week each referring site first appeared for its target."""
+def repeated(links: pd.DataFrame) -> np.ndarray:
+    """1 for sitewide or grouped links, 0 for single ones, NaN when the export does not say."""
+    sitewide = links["sitewide"].astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    group_size = links["links_in_group"].to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.where(np.isnan(sitewide), np.where(np.isnan(group_size), np.nan, (group_size > 1).astype(float)),
+                    sitewide)
+
+
+def weeks(links: pd.DataFrame) -> np.ndarray:
+    """Week number of each link's first-seen date (ISO-like, from Monday); -1 when unknown."""
     first = links["first_seen"]
-    if first.isna().all():
-        return np.full(len(links), np.nan)
     days = first.to_numpy(dtype="datetime64[D]").astype("int64")
-    week = np.where(first.isna().to_numpy(), -1, (days + 3) // 7)  # ISO-like weeks from Monday
-    pairs = pd.DataFrame({"target": frame["target"], "site": frame["site"], "week": week})
+    return np.where(first.isna().to_numpy(), -1, (days + 3) // 7)
+
+
+def _velocity(keys: pd.DataFrame) -> np.ndarray:
+    """Burst ratio of the week each referring site first appeared for its target."""
+    pairs = keys[["target", "site", "week"]]
+    if not (pairs["week"] >= 0).any():
+        return np.full(len(keys), np.nan)
     firsts = pairs[pairs["week"] >= 0].groupby(["target", "site"], sort=False)["week"].min().reset_index()
     counts = firsts.groupby(["target", "week"]).size()
-    target = counts.index.get_level_values(0).to_numpy(np.int64)
+    target = counts.index.get_level_values(0).to_numpy()
     week = counts.index.get_level_values(1).to_numpy(np.int64)
-    key = target * 10_000_000 + week  # sorted, since groupby sorts by (target, week)
     values = counts.to_numpy(float)
     # New referring sites in each of the 8 weeks before (0 where none), then their median.
+    # Rows are sorted by (target, week), so a target's earlier weeks are found by binary search.
+    target_code = np.unique(target, return_inverse=True)[1].astype(np.int64)
+    key = target_code * 10_000_000 + week
     prior = np.zeros((len(key), 8))
     for lag in range(1, 9):
         pos = np.searchsorted(key, key - lag)

@@ -3,7 +3,7 @@
 Both sides become vectors of topic and money-niche word counts (lexicons in
 :mod:`.lexicons`); relevance is their cosine. Cheap, offline and explainable ("casino vs outdoor
 gear"). The target's topic comes from its URL words, the words the user gives (``site_topic``) and
-the natural anchors of its profile.
+the natural anchors of its profile (collected for the whole batch by :mod:`.context`).
 """
 
 from __future__ import annotations
@@ -34,35 +34,20 @@ def source_vectors(links: pd.DataFrame) -> np.ndarray:
     return lexicon_counts(title + " " + url)
 
 
-def target_vectors(links: pd.DataFrame, anchor_class: np.ndarray, site_topic: str | None,
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Topic vector per target site: its URL words, natural anchors and the user's words."""
-    sites = links["target_site"].fillna("")
-    codes, uniques = pd.factorize(sites)
-    vecs = np.zeros((len(uniques), len(NAMES)), dtype=np.float32)
-    user = topic_vector(tokens(site_topic)) * 5 if site_topic else None
-    # Natural anchors (brand, URL, other text) describe the site; money anchors are what is in doubt.
-    natural = np.isin(anchor_class, (1, 2, 7))
-    anchors = links["anchor"].fillna("").where(natural, "")
-    frame = pd.DataFrame({"code": codes, "url": links["target_url"].fillna(""), "anchor": anchors})
-    for code, group in frame.groupby("code", sort=False):
-        words: list[str] = []
-        for url in group["url"].unique()[:200]:
-            words.extend(url_words(url))
-        for anchor in group["anchor"].unique()[:500]:
-            words.extend(tokens(anchor))
-        vec = topic_vector(words)
-        if user is not None:
-            vec = vec + user
-        vecs[code] = vec
-    return vecs, codes
+def target_vector(urls: list[str], anchors: list[str], site_topic: str | None) -> np.ndarray:
+    """Topic vector of a target site: its URL words, its natural anchors and the user's words."""
+    words: list[str] = []
+    for url in urls:
+        words.extend(url_words(url))
+    for anchor in anchors:
+        words.extend(tokens(anchor))
+    vec = topic_vector(words)
+    return vec + topic_vector(tokens(site_topic)) * 5 if site_topic else vec
 
 
-def compute(links: pd.DataFrame, state, anchor_class: np.ndarray) -> dict[str, np.ndarray]:
-    """Relevance between each source and its target's topic."""
+def compute(links: pd.DataFrame, t: np.ndarray) -> dict[str, np.ndarray]:
+    """Relevance between each source and its target's topic vector ``t`` (one row per link)."""
     s = source_vectors(links)
-    tgt, tgt_codes = target_vectors(links, anchor_class, getattr(state, "site_topic", None))
-    t = tgt[tgt_codes]
     s_norm, t_norm = np.linalg.norm(s, axis=1), np.linalg.norm(t, axis=1)
     known = (s_norm > 0) & (t_norm > 0)
     sim = np.where(known, (s * t).sum(axis=1) / np.where(known, s_norm * t_norm, 1), np.nan)
