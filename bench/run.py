@@ -96,15 +96,23 @@ def main() -> None:
     parser.add_argument("--out", default="bench/out")
     parser.add_argument("--model", default="models/default")
     parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--export", help="an export file to use instead of OUT/export_ROWS/links.csv")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each step this many times and report the median seconds")
     args = parser.parse_args()
-    path = Path(args.out) / f"export_{args.rows}" / "links.csv"
+    path = Path(args.export) if args.export else Path(args.out) / f"export_{args.rows}" / "links.csv"
     if not path.exists():
         sys.exit(f"{path} is missing: run python bench/make_export.py {args.rows} {args.out}")
     results = {}
     for name in args.steps.split(","):
-        started = time.perf_counter()
-        results[name] = run_step(name, path, args.model)
-        print(f"{name}: {results[name]} ({time.perf_counter() - started:.1f} s wall)", file=sys.stderr)
+        runs = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            runs.append(run_step(name, path, args.model))
+            print(f"{name}: {runs[-1]} ({time.perf_counter() - started:.1f} s wall)", file=sys.stderr)
+        results[name] = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]  # the median run
+        if len(runs) > 1:
+            results[name]["seconds_all"] = ", ".join(f"{r['seconds']:.2f}" for r in runs)
     ref = results.get("read_csv", {}).get("seconds")
     print(f"\n{platform.node()} · {platform.processor() or platform.machine()} · "
           f"{time.strftime('%Y-%m-%d %H:%M')} · file {path} ({path.stat().st_size / 1e6:.0f} MB)\n")
@@ -112,7 +120,8 @@ def main() -> None:
     print("|---|---|---|---|---|")
     for name, r in results.items():
         ratio = f"{r['seconds'] / ref:.1f}" if ref and r.get("seconds") else ""
-        other = ", ".join(f"{k} {v:,.3f}" if isinstance(v, float) else f"{k} {v:,}" for k, v in r.items()
+        other = ", ".join(f"{k} {v:,.3f}" if isinstance(v, float) else f"{k} {v:,}" if isinstance(v, int)
+                          else f"{k} {v}" for k, v in r.items()
                           if k not in ("seconds", "peak_rss_mb"))
         print(f"| {name} | {r['seconds']:.2f} | {ratio} | {r['peak_rss_mb']:,.0f} | {other} |")
 

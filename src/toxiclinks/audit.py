@@ -31,7 +31,7 @@ from .readers import REJECT_COLUMNS, iter_export, referring_site
 from .report import ReportData, render
 from .safeio import atomic_open, escape_formulas, write_csv_atomic
 from .score import PLACEMENTS, VERDICTS, score, scoring_features
-from .urls import is_platform, site_entries, under_sites
+from .urls import platforms, site_entries, under_sites
 
 _ANCHOR_LABELS = (*CLASSES, "unknown")
 _PLACEMENT_LABELS = tuple(dict.fromkeys((*PLACEMENTS, *REGIONS)))
@@ -148,7 +148,7 @@ def domain_table(links: pd.DataFrame, scored: pd.DataFrame, allow: list[str]) ->
     share = table["toxic"] / table["links"]
     action[(table["suspicious"] > 0) | (table["unknown"] == table["links"])] = "review"
     action[table["toxic"] > 0] = "disavow these URLs"
-    platform = table["source_site"].map(is_platform).to_numpy(bool)
+    platform = platforms(table["source_site"])
     action[(share >= 0.5).to_numpy() & ~platform] = "disavow domain"
     action[table["source_site"].map(lambda s: under_sites(s, allowed)).to_numpy(bool)] = "keep (allowlisted)"
     table["action"] = action

@@ -16,11 +16,11 @@ from pathlib import Path
 from .errors import DisavowError
 from .urls import (
     URLError,
-    is_platform,
+    host_table,
     normalize_host,
     normalize_url,
+    platforms,
     site_entries,
-    split_host,
     under_sites,
 )
 
@@ -190,15 +190,17 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
         out.append(ln.raw.rstrip("\r\n"))
     notes: list[str] = []
     new_domains = {}
+    hosts = host_table(site.lower() for site in rec.domains)
+    hosts.update(host_table(parts.site for parts in hosts.values()))
     for site, reason in rec.domains.items():
         site = site.lower()
         if under_sites(site, allow_set):
             notes.append(f"{site}: allowlisted, not disavowed")
             continue
-        parts = split_host(site)
+        parts = hosts[site]
         if not parts.platform and parts.registered_domain != site and parts.site != site:
             site = parts.site
-        if is_platform(site):
+        if hosts[site].platform == site:
             notes.append(f"{site}: a hosting platform, never disavowed whole; its URLs are listed instead")
             continue
         if covered_by(site, existing_domains) or site in new_domains:
@@ -218,13 +220,15 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
         notes.append("the file would exceed Google's limits with one comment per entry; comments dropped")
         body = _section(new_domains, new_urls, False)
     if len(body) > budget_lines or _size(out + body) > MAX_BYTES:
-        collapsed = _collapse(new_urls)
+        url_sites = _sites_of_urls(new_urls)
+        collapsed = sorted(set(url_sites.values()))
         notes.append(f"still over the limits: {len(new_urls):,} URLs collapsed into "
                      f"{len(collapsed):,} domain: entries")
+        platform = dict(zip(collapsed, platforms(collapsed), strict=True))
         for site in collapsed:
-            if not under_sites(site, allow_set) and not is_platform(site):
+            if not under_sites(site, allow_set) and not platform[site]:
                 new_domains.setdefault(site, "collapsed from URLs")
-        new_urls = {u: r for u, r in new_urls.items() if is_platform(_site_of_url(u))}
+        new_urls = {u: r for u, r in new_urls.items() if platform[url_sites[u]]}
         body = _section(new_domains, new_urls, False)
     if len(body) > budget_lines or _size(out + body) > MAX_BYTES:
         raise DisavowError(f"even collapsed into domains, {len(body):,} new lines do not fit beside "
@@ -258,9 +262,8 @@ def _size(lines: list[str]) -> int:
     return sum(len(s.encode("utf-8")) + 1 for s in lines)
 
 
-def _site_of_url(url: str) -> str:
-    return split_host(url.split("://", 1)[-1].split("/", 1)[0]).site
-
-
-def _collapse(urls: dict[str, str]) -> list[str]:
-    return sorted({_site_of_url(u) for u in urls})
+def _sites_of_urls(urls: Iterable[str]) -> dict[str, str]:
+    """The site of each URL (hosts split in one call)."""
+    host = {u: u.split("://", 1)[-1].split("/", 1)[0] for u in urls}
+    parts = host_table(host.values())
+    return {u: parts[h].site for u, h in host.items()}

@@ -132,6 +132,12 @@ def is_platform(host: str) -> bool:
     return split_host(host).platform == host
 
 
+def platforms(hosts: Iterable[str]) -> np.ndarray:
+    """:func:`is_platform` for many hosts, vectorised."""
+    hosts = np.asarray(list(hosts), dtype=object)
+    return (split_hosts(hosts)["platform"] == hosts).astype(bool) if len(hosts) else np.zeros(0, dtype=bool)
+
+
 def _suffix_split(host: str) -> tuple[str, str, bool, str, str]:
     """Private-aware and ICANN suffixes of ``host`` in one trie walk (tldextract's own trie)."""
     labels = host.split(".")
@@ -158,11 +164,19 @@ def split_host(host: str) -> HostParts:
     """Split one normalised host into site, registered domain, suffix, subdomain and platform.
 
     A platform host itself (sites.google.com, whose sites live in paths) is its own site and
-    its own platform, so nothing ever disavows google.com for it. See :func:`split_hosts`.
+    its own platform, so nothing ever disavows google.com for it. For many hosts at once use
+    :func:`host_table` or :func:`split_hosts`.
     """
-    site, registered, suffix, platform, is_ip = (v[0] for v in split_hosts([host]).values())
-    subdomain = host[: -len(site)].rstrip(".") if host.endswith(site) else ""
-    return HostParts(host, site, registered, suffix, subdomain, platform, is_ip)
+    return host_table([host])[host]
+
+
+def host_table(hosts: Iterable[str]) -> dict[str, HostParts]:
+    """:class:`HostParts` of each distinct host, split in one vectorised call."""
+    distinct = list(dict.fromkeys(hosts))
+    parts = split_hosts(distinct)
+    return {h: HostParts(h, site, reg, suffix, h[: -len(site)].rstrip(".") if h.endswith(site) else "",
+                         platform, bool(ip))
+            for h, site, reg, suffix, platform, ip in zip(distinct, *(parts[f] for f in HOST_FIELDS), strict=True)}
 
 
 HOST_FIELDS = ("site", "registered_domain", "suffix", "platform", "is_ip")

@@ -160,20 +160,20 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
 
 def profile_shares(keys: pd.DataFrame) -> dict[str, np.ndarray]:
     """Over-optimisation of the target's whole profile, from the batch keys (see :mod:`.context`)."""
-    by_target = keys.groupby("target", sort=False)
-    out = {
-        "anchor__target_exact_share": by_target["exact"].transform("mean").to_numpy(),
-        "anchor__target_money_share": by_target["money"].transform("mean").to_numpy(),
-    }
-    same = keys.groupby(["target", "anchor"], sort=False)["site"].transform("nunique").to_numpy(dtype=float)
-    sites = by_target["site"].transform("nunique").to_numpy(dtype=float)
+    from .context import group_codes, group_mean, group_nunique
+
+    target = group_codes(keys["target"].to_numpy())
+    site = keys["site"].to_numpy()
+    same = group_nunique(group_codes(target, keys["anchor"].to_numpy()), site)
+    sites = group_nunique(target, site)
     no_target = keys["no_target"].to_numpy()
     same = np.where(keys["no_anchor"].to_numpy() | no_target, np.nan, same)
-    out["anchor__same_anchor_sites_log"] = np.log10(same)
-    out["anchor__same_anchor_share"] = same / np.maximum(sites, 1)
-    for name in ("anchor__target_exact_share", "anchor__target_money_share"):
-        out[name] = np.where(no_target, np.nan, out[name])
-    return out
+    return {
+        "anchor__target_exact_share": np.where(no_target, np.nan, group_mean(target, keys["exact"].to_numpy())),
+        "anchor__target_money_share": np.where(no_target, np.nan, group_mean(target, keys["money"].to_numpy())),
+        "anchor__same_anchor_sites_log": np.log10(same),
+        "anchor__same_anchor_share": same / np.maximum(sites, 1),
+    }
 
 
 def _word_counts(anchor: pd.Series) -> np.ndarray:

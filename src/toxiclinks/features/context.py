@@ -44,6 +44,37 @@ class Context:
         return self.target_vectors[self.target_codes]
 
 
+def group_codes(*keys: np.ndarray) -> np.ndarray:
+    """Dense group numbers (0..g-1) of rows by one or more key columns (hash-based, no sorting)."""
+    codes, _ = pd.factorize(keys[0])
+    for key in keys[1:]:
+        other, uniques = pd.factorize(key)
+        codes, _ = pd.factorize(codes.astype(np.int64) * (len(uniques) + 1) + other)
+    return codes
+
+
+def group_mean(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per row: the mean of ``values`` over its group, ignoring NaN (NaN when all are NaN)."""
+    known = ~np.isnan(values)
+    total = np.bincount(groups, weights=np.where(known, values, 0.0))
+    count = np.bincount(groups, weights=known.astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (total / count)[groups]
+
+
+def group_size(groups: np.ndarray) -> np.ndarray:
+    """Per row: the number of rows in its group."""
+    return np.bincount(groups)[groups].astype(float)
+
+
+def group_nunique(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per row: the number of distinct ``values`` in its group."""
+    pairs = group_codes(groups, values)
+    first = np.zeros(pairs.max(initial=-1) + 1, dtype=np.int64)
+    first[pairs] = groups  # each distinct (group, value) pair belongs to one group
+    return np.bincount(first, minlength=groups.max(initial=-1) + 1)[groups].astype(float)
+
+
 def _hash(values: pd.Series) -> np.ndarray:
     """64-bit hashes of strings (missing as ""); each distinct value is hashed once."""
     codes, uniques = pd.factorize(values.fillna(""), use_na_sentinel=False)

@@ -43,21 +43,22 @@ def _host_table(hosts: np.ndarray, state) -> np.ndarray:
     """Host-only features for distinct hosts, in FEATURES order (vectorised over hosts)."""
     n = len(hosts)
     parts = split_hosts(hosts)
-    site, suffix, platform, registered = (pd.Series(parts[k], dtype=object) for k in
-                                          ("site", "suffix", "platform", "registered_domain"))
-    on_platform = (platform != "").to_numpy()
-    base = np.where(on_platform & (site != platform).to_numpy(), platform, suffix)
+    site, suffix, platform, registered = (parts[k] for k in ("site", "suffix", "platform", "registered_domain"))
+    on_platform = platform != ""
+    base = np.where(on_platform & (site != platform), platform, suffix)
     names = [s[: -len(b) - 1] if b and s.endswith("." + b) else s for s, b in zip(site, base, strict=True)]
-    tld = suffix.map(state.tld_rates_).astype(float).fillna(state.tld_prior_).where(suffix != "", np.nan)
     host_dots = np.array([h.count(".") for h in hosts], dtype=np.int64)
     site_dots = np.array([s.count(".") for s in site], dtype=np.int64)
     depth = np.where([h.endswith(s) for h, s in zip(hosts, site, strict=True)], host_dots - site_dots, 0)
-    spam, popular = state.spam_domains_, state.popular_ranks_
-    in_spam = (site.isin(spam) | pd.Series(hosts, dtype=object).isin(spam)
-               | (registered.isin(spam) & ~on_platform)).to_numpy()
-    rank = site.map(popular).astype(float)
-    rank = rank.fillna(registered.map(popular).astype(float).where(~on_platform, np.nan))
-    rank = np.log10(rank.to_numpy())
+    # Plain dict/set lookups: the reference lists are large, and pandas would rebuild a hash
+    # table from them on every call.
+    spam, popular, rates = state.spam_domains_, state.popular_ranks_, state.tld_rates_
+    tld = np.array([rates.get(t, state.tld_prior_) if t else np.nan for t in suffix], dtype=float)
+    in_spam = np.array([s in spam or h in spam or (not p and r in spam)
+                        for s, h, p, r in zip(site, hosts, on_platform, registered, strict=True)], dtype=bool)
+    rank = np.array([popular.get(s) or (None if p else popular.get(r)) or np.nan
+                     for s, p, r in zip(site, on_platform, registered, strict=True)], dtype=float)
+    rank = np.log10(rank)
     platform, is_ip = on_platform, parts["is_ip"]
     bare = [name.replace(".", "") for name in names]
     bare_arr = pa.array(bare, type=pa.large_string())

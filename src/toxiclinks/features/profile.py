@@ -19,17 +19,19 @@ FEATURES: dict[str, str] = {
 
 def compute(keys: pd.DataFrame) -> dict[str, np.ndarray]:
     """Aggregates per (referring site, target site) and per target site, from the batch keys."""
-    pair = keys.groupby(["site", "target"], sort=False)
-    by_site = keys.groupby("site", sort=False)
+    from .context import group_codes, group_mean, group_nunique, group_size
+
+    site = group_codes(keys["site"].to_numpy())
+    target = group_codes(keys["target"].to_numpy())
+    pair = group_codes(site, target)
     return {
-        "profile__site_links_log": np.log10(pair["page"].transform("size").to_numpy(dtype=float)),
-        "profile__site_pages_log": np.log10(pair["page"].transform("nunique").to_numpy(dtype=float)),
-        "profile__site_targets": by_site["target"].transform("nunique").to_numpy(dtype=float),
-        "profile__site_money_share": by_site["money_any"].transform("mean").to_numpy(dtype=float),
-        "profile__site_sitewide_share": by_site["repeated"].transform("mean").to_numpy(dtype=float),
-        "profile__velocity_ratio": _velocity(keys),
-        "profile__target_sites_log": np.log10(
-            keys.groupby("target", sort=False)["site"].transform("nunique").to_numpy(dtype=float)),
+        "profile__site_links_log": np.log10(group_size(pair)),
+        "profile__site_pages_log": np.log10(group_nunique(pair, keys["page"].to_numpy())),
+        "profile__site_targets": group_nunique(site, target),
+        "profile__site_money_share": group_mean(site, keys["money_any"].to_numpy(dtype=float)),
+        "profile__site_sitewide_share": group_mean(site, keys["repeated"].to_numpy(dtype=float)),
+        "profile__velocity_ratio": _velocity(target, site, pair, keys["week"].to_numpy()),
+        "profile__target_sites_log": np.log10(group_nunique(target, site)),
     }
 
 
@@ -48,27 +50,29 @@ def weeks(links: pd.DataFrame) -> np.ndarray:
     return np.where(first.isna().to_numpy(), -1, (days + 3) // 7)
 
 
-def _velocity(keys: pd.DataFrame) -> np.ndarray:
-    """Burst ratio of the week each referring site first appeared for its target."""
-    pairs = keys[["target", "site", "week"]]
-    if not (pairs["week"] >= 0).any():
-        return np.full(len(keys), np.nan)
-    firsts = pairs[pairs["week"] >= 0].groupby(["target", "site"], sort=False)["week"].min().reset_index()
-    counts = firsts.groupby(["target", "week"]).size()
-    target = counts.index.get_level_values(0).to_numpy()
-    week = counts.index.get_level_values(1).to_numpy(np.int64)
-    values = counts.to_numpy(float)
-    # New referring sites in each of the 8 weeks before (0 where none), then their median.
-    # Rows are sorted by (target, week), so a target's earlier weeks are found by binary search.
-    target_code = np.unique(target, return_inverse=True)[1].astype(np.int64)
-    key = target_code * 10_000_000 + week
-    prior = np.zeros((len(key), 8))
+def _velocity(target: np.ndarray, site: np.ndarray, pair: np.ndarray, week: np.ndarray) -> np.ndarray:
+    """Burst ratio of the week each referring site first appeared for its target.
+
+    Each (target, site) pair's first week counts one new referring site for its target; the ratio
+    is that week's count over the median count of the 8 weeks before (at least 1).
+    """
+    known = week >= 0
+    if not known.any():
+        return np.full(len(week), np.nan)
+    first = np.full(pair.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, pair[known], week[known])
+    pair_target = np.zeros(len(first), dtype=np.int64)
+    pair_target[pair] = target
+    seen = first < np.iinfo(np.int64).max
+    # New referring sites per (target, week), in (target, week) order for binary search.
+    key = pair_target[seen] * 10_000_000 + first[seen]
+    uniq, counts = np.unique(key, return_counts=True)
+    prior = np.zeros((len(uniq), 8))
     for lag in range(1, 9):
-        pos = np.searchsorted(key, key - lag)
-        found = (pos < len(key)) & (key[np.minimum(pos, len(key) - 1)] == key - lag)
-        prior[:, lag - 1] = np.where(found, values[np.minimum(pos, len(key) - 1)], 0.0)
-    ratio = pd.DataFrame({"target": target, "week": week,
-                          "ratio": values / np.maximum(np.median(prior, axis=1), 1.0)})
-    firsts = firsts.merge(ratio, on=["target", "week"], how="left")
-    joined = pairs[["target", "site"]].merge(firsts[["target", "site", "ratio"]], on=["target", "site"], how="left")
-    return joined["ratio"].to_numpy(dtype=float)
+        pos = np.searchsorted(uniq, uniq - lag)
+        found = (pos < len(uniq)) & (uniq[np.minimum(pos, len(uniq) - 1)] == uniq - lag)
+        prior[:, lag - 1] = np.where(found, counts[np.minimum(pos, len(uniq) - 1)], 0.0)
+    ratio = counts / np.maximum(np.median(prior, axis=1), 1.0)
+    pair_ratio = np.full(len(first), np.nan)
+    pair_ratio[seen] = ratio[np.searchsorted(uniq, key)]
+    return pair_ratio[pair]
