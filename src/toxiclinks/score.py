@@ -147,13 +147,19 @@ def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k
     width = min(top_k + 3, contrib.shape[1])
     top = np.argpartition(-contrib, width - 1, axis=1)[:, :width]
     order = np.take_along_axis(top, np.argsort(-np.take_along_axis(contrib, top, axis=1), axis=1), axis=1)
-    source_topics = topic_features.source_vectors(links)
+    # Only rows whose top reasons may quote the source's topic need it (a lexicon pass over text).
+    is_topic = np.array([name.startswith("topic__") for name in names])
+    quoting = np.flatnonzero(is_topic[order[:, :top_k]].any(axis=1))
+    source_topic = np.full(n, "", dtype=object)
+    if len(quoting):
+        vectors = topic_features.source_vectors(links.iloc[quoting])
+        source_topic[quoting] = [topic_features.dominant(v) for v in vectors]
     context = {
         "anchor": links["anchor"].to_numpy(dtype=object, na_value=None),
         "source_site": links["source_site"].to_numpy(dtype=object, na_value=None),
         "source_suffix": links["source_suffix"].to_numpy(dtype=object, na_value=None),
         "source_platform": links["source_platform"].to_numpy(dtype=object, na_value=None),
-        "source_topic": np.array([topic_features.dominant(v) for v in source_topics], dtype=object),
+        "source_topic": source_topic,
         "target_topic": target_topics if target_topics is not None else np.full(n, "", dtype=object),
     }
     cls_col, money_col = names.index("anchor__class"), names.index("anchor__money_category")

@@ -115,10 +115,12 @@ class ContextBuilder:
         self._keys.append(pd.DataFrame({
             "site": _hash(links["source_site"]), "target": _hash(target_site),
             "page": _hash(links["source_url"]), "anchor": _hash(normalised),
-            "exact": anchor_values["anchor__is_exact_match"],
-            "money": np.where(missing, np.nan, (money_words > 0).astype(float)),
-            "money_any": (money_words > 0).astype(float),
-            "repeated": profile.repeated(links), "week": profile.weeks(links),
+            # Compact types: a streamed batch keeps these for every link of the export.
+            "exact": anchor_values["anchor__is_exact_match"].astype(np.float32),
+            "money": np.where(missing, np.nan, (money_words > 0)).astype(np.float32),
+            "money_any": (money_words > 0).astype(np.float32),
+            "repeated": profile.repeated(links).astype(np.float32),
+            "week": profile.weeks(links).astype(np.int32),
             "no_anchor": missing | (normalised == "").to_numpy(), "no_target": (target_site == "").to_numpy(),
             "target_code": targets,
         }))
@@ -141,4 +143,6 @@ class ContextBuilder:
         if keys is None or len(keys) == 0:
             return Context({name: np.empty(0) for name in BATCH_FEATURES}, vectors, np.empty(0, dtype=np.int32))
         values = {**anchor.profile_shares(keys), **profile.compute(keys)}
-        return Context(values, vectors, keys["target_code"].to_numpy())
+        # float32 is what the feature matrix holds anyway; it halves a streamed batch's memory.
+        return Context({k: v.astype(np.float32) for k, v in values.items()}, vectors,
+                       keys["target_code"].to_numpy())
