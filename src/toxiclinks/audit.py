@@ -291,6 +291,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
             acc.add(chunk, scored, start)
             start += len(chunk)
             bar.step("scoring", start, total)
+        del context, held, chunks  # what is left needs only the compact per-link numbers
         if start == 0:
             _link_rows(schema.empty_table(), pd.DataFrame(columns=[*LINK_COLUMNS])).to_csv(csv_fh, index=False)
         bar.step("writing outputs")

@@ -142,7 +142,7 @@ class ContextBuilder:
                            dtype=np.float32).reshape(len(self._urls), len(topic.NAMES))
         if keys is None or len(keys) == 0:
             return Context({name: np.empty(0) for name in BATCH_FEATURES}, vectors, np.empty(0, dtype=np.int32))
-        values = {**anchor.profile_shares(keys), **profile.compute(keys)}
         # float32 is what the feature matrix holds anyway; it halves a streamed batch's memory.
-        return Context({k: v.astype(np.float32) for k, v in values.items()}, vectors,
-                       keys["target_code"].to_numpy())
+        values = {k: v.astype(np.float32) for k, v in anchor.profile_shares(keys).items()}
+        values.update(profile.compute(keys))
+        return Context(values, vectors, keys["target_code"].to_numpy())

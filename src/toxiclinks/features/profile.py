@@ -24,15 +24,16 @@ def compute(keys: pd.DataFrame) -> dict[str, np.ndarray]:
     site = group_codes(keys["site"].to_numpy())
     target = group_codes(keys["target"].to_numpy())
     pair = group_codes(site, target)
-    return {
-        "profile__site_links_log": np.log10(group_size(pair)),
-        "profile__site_pages_log": np.log10(group_nunique(pair, keys["page"].to_numpy())),
-        "profile__site_targets": group_nunique(site, target),
-        "profile__site_money_share": group_mean(site, keys["money_any"].to_numpy(dtype=float)),
-        "profile__site_sitewide_share": group_mean(site, keys["repeated"].to_numpy(dtype=float)),
-        "profile__velocity_ratio": _velocity(target, site, pair, keys["week"].to_numpy()),
-        "profile__target_sites_log": np.log10(group_nunique(target, site)),
+    values = {  # float32 like the feature matrix: a streamed export holds these for every link
+        "profile__site_links_log": lambda: np.log10(group_size(pair)),
+        "profile__site_pages_log": lambda: np.log10(group_nunique(pair, keys["page"].to_numpy())),
+        "profile__site_targets": lambda: group_nunique(site, target),
+        "profile__site_money_share": lambda: group_mean(site, keys["money_any"].to_numpy(dtype=float)),
+        "profile__site_sitewide_share": lambda: group_mean(site, keys["repeated"].to_numpy(dtype=float)),
+        "profile__velocity_ratio": lambda: _velocity(target, site, pair, keys["week"].to_numpy()),
+        "profile__target_sites_log": lambda: np.log10(group_nunique(target, site)),
     }
+    return {name: compute_one().astype(np.float32) for name, compute_one in values.items()}
 
 
 def repeated(links: pd.DataFrame) -> np.ndarray:
