@@ -12,7 +12,7 @@ from tests.exports import AHREFS_HEADER, ahrefs_row, write_csv
 from toxiclinks.audit import run_audit
 from toxiclinks.cli import main
 from toxiclinks.disavow import parse, validate
-from toxiclinks.errors import DisavowError
+from toxiclinks.errors import DisavowError, InputError
 from toxiclinks.safeio import atomic_open
 from toxiclinks.synth import write as synth_write
 
@@ -209,3 +209,22 @@ def test_streamed_audit_writes_exactly_what_the_in_memory_audit_writes(tmp_path,
     assert (first.links, first.verdicts, first.actions, first.alarms) == (
         second.links, second.verdicts, second.actions, second.alarms)
     assert first.links > 97 * 5
+
+
+def test_an_export_that_changes_between_the_two_readings_is_an_error(tmp_path, small_model, export, monkeypatch):
+    from toxiclinks import audit
+
+    links_csv, _, _ = export
+    monkeypatch.setattr(audit, "READ_ONCE_ROWS", 0)
+    real = audit._read_chunks
+    calls = []
+
+    def growing(exports, formats, rejects, notes):
+        calls.append(1)
+        chunks = list(real(exports, formats, rejects, notes))
+        return chunks + chunks[:1] if len(calls) == 2 else chunks  # the file grew before pass 2
+
+    monkeypatch.setattr(audit, "_read_chunks", growing)
+    with pytest.raises(InputError, match="changed while it was being audited"):
+        run_audit([str(links_csv)], tmp_path / "out", model=small_model.folder, progress=False)
+    assert not (tmp_path / "out" / "links.csv").exists()  # nothing half-written is left behind

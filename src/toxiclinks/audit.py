@@ -283,14 +283,20 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
 
                 add_regions(chunk, pages, (page_index[0], []))
                 acc.regions_found += int(chunk["region"].notna().sum())
-            scored = score(mdl, chunk, allow=allow, deny=deny, site_topic=site_topic,
-                           context=context.rows(start, start + len(chunk)))
+            chunk_context = context.rows(start, start + len(chunk))
+            if len(chunk_context) != len(chunk):
+                raise InputError("the export changed while it was being audited (the second reading "
+                                 f"found more than the {total:,} links of the first); run the audit again")
+            scored = score(mdl, chunk, allow=allow, deny=deny, site_topic=site_topic, context=chunk_context)
             table = _link_rows(chunk, scored)
             escape_formulas(table).to_csv(csv_fh, index=False, header=start == 0)
             parquet.write_table(pa.Table.from_pandas(table, schema=_PARQUET_SCHEMA, preserve_index=False))
             acc.add(chunk, scored, start)
             start += len(chunk)
             bar.step("scoring", start, total)
+        if start != total:
+            raise InputError(f"the export changed while it was being audited ({total:,} links on the first "
+                             f"reading, {start:,} on the second); run the audit again")
         del context, held, chunks  # what is left needs only the compact per-link numbers
         if start == 0:
             _link_rows(schema.empty_table(), pd.DataFrame(columns=[*LINK_COLUMNS])).to_csv(csv_fh, index=False)
