@@ -259,6 +259,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
             held.append(chunk)
             held = held if total <= READ_ONCE_ROWS else None
         bar.step(f"reading: {total:,} links")
+    chunk = None  # the last chunk is not needed while the context is computed
     context = builder.finish()
     rejected = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
     page_index = None

@@ -158,19 +158,17 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     }
 
 
-def profile_shares(keys: pd.DataFrame) -> dict[str, np.ndarray]:
+def profile_shares(keys: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Over-optimisation of the target's whole profile, from the batch keys (see :mod:`.context`)."""
     from .context import group_codes, group_mean, group_nunique
 
-    target = group_codes(keys["target"].to_numpy())
-    site = keys["site"].to_numpy()
-    same = group_nunique(group_codes(target, keys["anchor"].to_numpy()), site)
+    target, site, no_target = keys["target"], keys["site"], keys["no_target"]
+    same = group_nunique(group_codes(target, keys["anchor"]), site)
     sites = group_nunique(target, site)
-    no_target = keys["no_target"].to_numpy()
-    same = np.where(keys["no_anchor"].to_numpy() | no_target, np.nan, same)
+    same = np.where(keys["no_anchor"] | no_target, np.nan, same)
     return {
-        "anchor__target_exact_share": np.where(no_target, np.nan, group_mean(target, keys["exact"].to_numpy())),
-        "anchor__target_money_share": np.where(no_target, np.nan, group_mean(target, keys["money"].to_numpy())),
+        "anchor__target_exact_share": np.where(no_target, np.nan, group_mean(target, keys["exact"])),
+        "anchor__target_money_share": np.where(no_target, np.nan, group_mean(target, keys["money"])),
         "anchor__same_anchor_sites_log": np.log10(same),
         "anchor__same_anchor_share": same / np.maximum(sites, 1),
     }

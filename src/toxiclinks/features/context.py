@@ -2,8 +2,8 @@
 
 Some signals belong to the whole backlink profile, not to one link: how many sites use the same
 anchor, a referring site's share of money anchors, link bursts, what the target site is about.
-They are computed from compact per-link *keys* (64-bit hashes of site, target, page and anchor,
-and a few numbers), so an audit can stream a file of any size: a first pass collects keys chunk by
+They are computed from compact per-link *keys* (64-bit hashes of site, page and anchor, the
+target site's number, and a few flags), so an audit can stream a file of any size: a first pass collects keys chunk by
 chunk, and the second scores each chunk with its slice of the context. A single table gets exactly
 the same numbers in one call (:meth:`ContextBuilder.add` once, then :meth:`finish`).
 """
@@ -86,7 +86,7 @@ class ContextBuilder:
 
     def __init__(self, site_topic: str | None = None) -> None:
         self.site_topic = site_topic
-        self._keys: list[pd.DataFrame] = []
+        self._keys: dict[str, list[np.ndarray]] = {}  # per key: one array per chunk
         self._targets: dict[str, int] = {}
         self._urls: list[dict[str, None]] = []  # per target: distinct URLs, first seen first
         self._anchors: list[dict[str, None]] = []
@@ -112,9 +112,9 @@ class ContextBuilder:
                     if len(seen) >= cap:
                         break
                     seen.setdefault(value)
-        self._keys.append(pd.DataFrame({
-            "site": _hash(links["source_site"]), "target": _hash(target_site),
-            "page": _hash(links["source_url"]), "anchor": _hash(normalised),
+        keys = {
+            "site": _hash(links["source_site"]), "page": _hash(links["source_url"]),
+            "anchor": _hash(normalised), "target": targets,
             # Compact types: a streamed batch keeps these for every link of the export.
             "exact": anchor_values["anchor__is_exact_match"].astype(np.float32),
             "money": np.where(missing, np.nan, (money_words > 0)).astype(np.float32),
@@ -122,8 +122,9 @@ class ContextBuilder:
             "repeated": profile.repeated(links).astype(np.float32),
             "week": profile.weeks(links).astype(np.int32),
             "no_anchor": missing | (normalised == "").to_numpy(), "no_target": (target_site == "").to_numpy(),
-            "target_code": targets,
-        }))
+        }
+        for name, values in keys.items():
+            self._keys.setdefault(name, []).append(values)
 
     def _register(self, target: str) -> int:
         """Code of a target site, new ones appended."""
@@ -135,14 +136,19 @@ class ContextBuilder:
 
     def finish(self) -> Context:
         """Compute the batch-level features for every link added, in the order added."""
-        keys = pd.concat(self._keys, ignore_index=True) if self._keys else None
-        self._keys = []
+        # One key at a time, each chunk's arrays freed as it goes; hashes become dense codes.
+        keys: dict[str, np.ndarray] = {}
+        for name in list(self._keys):
+            column = np.concatenate(self._keys.pop(name))
+            keys[name] = group_codes(column).astype(np.int32) if column.dtype == np.uint64 else column
         vectors = np.array([topic.target_vector(list(urls), list(anchors), self.site_topic)
                             for urls, anchors in zip(self._urls, self._anchors, strict=True)],
                            dtype=np.float32).reshape(len(self._urls), len(topic.NAMES))
-        if keys is None or len(keys) == 0:
+        if not keys or len(keys["target"]) == 0:
             return Context({name: np.empty(0) for name in BATCH_FEATURES}, vectors, np.empty(0, dtype=np.int32))
         # float32 is what the feature matrix holds anyway; it halves a streamed batch's memory.
         values = {k: v.astype(np.float32) for k, v in anchor.profile_shares(keys).items()}
+        for name in ("anchor", "exact", "money", "no_anchor"):  # only the anchor shares needed these
+            del keys[name]
         values.update(profile.compute(keys))
-        return Context(values, vectors, keys["target_code"].to_numpy())
+        return Context(values, vectors, keys["target"])

@@ -17,20 +17,20 @@ FEATURES: dict[str, str] = {
 }
 
 
-def compute(keys: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Aggregates per (referring site, target site) and per target site, from the batch keys."""
+def compute(keys: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Aggregates per (referring site, target site) and per target site, from the batch keys
+    (dense integer codes of site, target and page; see :mod:`.context`)."""
     from .context import group_codes, group_mean, group_nunique, group_size
 
-    site = group_codes(keys["site"].to_numpy())
-    target = group_codes(keys["target"].to_numpy())
+    site, target = keys["site"], keys["target"]
     pair = group_codes(site, target)
     values = {  # float32 like the feature matrix: a streamed export holds these for every link
         "profile__site_links_log": lambda: np.log10(group_size(pair)),
-        "profile__site_pages_log": lambda: np.log10(group_nunique(pair, keys["page"].to_numpy())),
+        "profile__site_pages_log": lambda: np.log10(group_nunique(pair, keys["page"])),
         "profile__site_targets": lambda: group_nunique(site, target),
-        "profile__site_money_share": lambda: group_mean(site, keys["money_any"].to_numpy(dtype=float)),
-        "profile__site_sitewide_share": lambda: group_mean(site, keys["repeated"].to_numpy(dtype=float)),
-        "profile__velocity_ratio": lambda: _velocity(target, site, pair, keys["week"].to_numpy()),
+        "profile__site_money_share": lambda: group_mean(site, keys["money_any"].astype(float)),
+        "profile__site_sitewide_share": lambda: group_mean(site, keys["repeated"].astype(float)),
+        "profile__velocity_ratio": lambda: _velocity(target, site, pair, keys["week"]),
         "profile__target_sites_log": lambda: np.log10(group_nunique(target, site)),
     }
     return {name: compute_one().astype(np.float32) for name, compute_one in values.items()}
