@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -191,6 +193,8 @@ def anchor_counts(links: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
                           "anchor": links["anchor"].fillna("").str.lower().str.strip().to_numpy(object),
                           "cls": scored["anchor_class"].to_numpy(object)})
     frame = frame[(frame["target"] != "") & (frame["cls"] != "unknown")]
+    # Only keyword anchors are quoted in alarms; the others count by class alone.
+    frame.loc[~frame["cls"].isin(_KEYWORD_CLASSES), "anchor"] = ""
     return frame.groupby(["target", "anchor", "cls"], sort=False).size().rename("n").reset_index()
 
 
@@ -269,9 +273,9 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         page_index = load_folder(pages)
         notes += page_index[1]
     # Pass 2: score chunk by chunk, appending to the outputs.
-    acc = _Accumulator()
     out.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
+        acc = _Accumulator(stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8")))
         csv_fh = stack.enter_context(atomic_open(out / "links.csv", newline=""))
         parquet = pq.ParquetWriter(stack.enter_context(atomic_open(out / "links.parquet", "wb")),
                                    _PARQUET_SCHEMA)
@@ -307,6 +311,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
                          f"of {total:,} links")
         sites, scored_all = acc.per_link()
         domains = domain_table(sites, scored_all, allow)
+        acc.add_toxic_urls(sites, set(domains.loc[domains["action"] == "disavow these URLs", "source_site"]))
         rec = recommendation(sites, scored_all, domains)
         merged = disavow.merge(existing_lines, rec, allow=allow, today=dt.date.today())
         alarms = anchor_alarms(acc.anchor_counts())
@@ -357,55 +362,71 @@ def _link_rows(links: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
 
 
 class _Accumulator:
-    """What the whole-export outputs need from each scored chunk, kept compact (codes, not rows)."""
+    """What the whole-export outputs need from each scored chunk, kept compact: codes instead of
+    strings, and the URLs of toxic links spilled to a temporary file until the disavow file needs them."""
 
-    def __init__(self) -> None:
+    def __init__(self, spill: IO[str]) -> None:
         self.site_codes: dict[str, int] = {}
+        self.reason_codes: dict[str, int] = {}
         self.parts: list[dict[str, np.ndarray]] = []
         self.counts: list[pd.DataFrame] = []
         self.targets: dict[str, None] = {}  # the first three target sites, for the report title
         self.regions_found = 0
+        self.toxic_urls = spill  # one URL per line
 
     def add(self, links: pd.DataFrame, scored: pd.DataFrame, start: int) -> None:
-        local, names = pd.factorize(referring_site(links))
-        mapping = np.array([self.site_codes.setdefault(n, len(self.site_codes)) for n in names], dtype=np.int64)
         verdict = scored["verdict"].to_numpy(object)
         toxic = np.flatnonzero(verdict == "toxic")
         reasons = scored["reasons"].to_numpy(object)
         flagged = np.flatnonzero(reasons != "")
         self.parts.append({
-            "site": mapping[local].astype(np.int32), "toxicity": scored["toxicity"].to_numpy(np.float32),
+            "site": _codes(referring_site(links), self.site_codes), "toxicity": scored["toxicity"].to_numpy(np.float32),
             "verdict": pd.Categorical(verdict, categories=VERDICTS).codes,
             "anchor_class": pd.Categorical(scored["anchor_class"], categories=_ANCHOR_LABELS).codes,
             "placement": pd.Categorical(scored["placement"], categories=_PLACEMENT_LABELS).codes,
-            "flagged": flagged + start, "reasons": reasons[flagged],
-            "toxic": toxic + start, "toxic_url": links["source_url"].to_numpy(object)[toxic],
+            "flagged": flagged + start, "reasons": _codes(reasons[flagged], self.reason_codes),
+            "toxic": toxic + start,
         })
+        urls = links["source_url"].to_numpy(object)[toxic]  # normalised URLs hold no line breaks
+        self.toxic_urls.write("".join(f"{u}\n" for u in urls))
         self.counts.append(anchor_counts(links, scored))
+        if len(self.counts) >= 20:  # keep the partial counts small
+            self.counts = [self.anchor_counts()]
         for target in links["target_site"].dropna().unique()[:3]:
             if len(self.targets) < 3:
                 self.targets.setdefault(target)
 
     def _column(self, name: str) -> np.ndarray:
-        return np.concatenate([p[name] for p in self.parts]) if self.parts else np.empty(0)
+        return np.concatenate([p[name] for p in self.parts]) if self.parts else np.empty(0, dtype=np.int64)
 
     def per_link(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Per-link referring sites (and toxic URLs) and scores, as domain_table and recommendation take them."""
-        names = np.array(list(self.site_codes), dtype=object)
+        """Per-link referring sites and scores, as domain_table and recommendation take them
+        (``source_url`` is filled by :meth:`add_toxic_urls`)."""
         n = sum(len(p["site"]) for p in self.parts)
-        site = names[self._column("site").astype(np.int64)] if n else np.empty(0, dtype=object)
-        urls = np.full(n, None, dtype=object)
-        urls[self._column("toxic").astype(np.int64)] = self._column("toxic_url")
+        site = _names(self.site_codes)[self._column("site")] if n else np.empty(0, dtype=object)
         reasons = np.full(n, "", dtype=object)
-        reasons[self._column("flagged").astype(np.int64)] = self._column("reasons")
-        verdicts = np.array(VERDICTS, dtype=object)[self._column("verdict").astype(np.int64)]
-        sites = pd.DataFrame({"source_site": site, "source_host": site, "source_url": urls})
+        reasons[self._column("flagged")] = _names(self.reason_codes)[self._column("reasons")]
+        verdicts = np.array(VERDICTS, dtype=object)[self._column("verdict")]
+        sites = pd.DataFrame({"source_site": site, "source_host": site, "source_url": np.full(n, None, dtype=object)})
         return sites, pd.DataFrame({"toxicity": self._column("toxicity").astype(float), "verdict": verdicts,
                                     "reasons": reasons})
 
+    def add_toxic_urls(self, sites: pd.DataFrame, wanted: set[str]) -> None:
+        """Fill ``source_url`` of the toxic links of the ``wanted`` sites from the spill file."""
+        toxic = self._column("toxic")
+        keep = np.isin(sites["source_site"].to_numpy(object)[toxic], list(wanted))
+        urls = sites["source_url"].to_numpy(object).copy()
+        self.toxic_urls.seek(0)
+        for row, line, kept in zip(toxic, self.toxic_urls, keep, strict=True):
+            if kept:
+                urls[row] = line.rstrip("\n")
+        sites["source_url"] = urls
+
     def anchor_counts(self) -> pd.DataFrame:
-        return (pd.concat(self.counts, ignore_index=True) if self.counts
-                else pd.DataFrame(columns=["target", "anchor", "cls", "n"]))
+        if not self.counts:
+            return pd.DataFrame(columns=["target", "anchor", "cls", "n"])
+        return pd.concat(self.counts, ignore_index=True).groupby(
+            ["target", "anchor", "cls"], sort=False)["n"].sum().reset_index()
 
     def report_frame(self) -> pd.DataFrame:
         """The per-link columns the report charts."""
@@ -414,8 +435,20 @@ class _Accumulator:
             "verdict": pd.Categorical.from_codes(self._column("verdict").astype(np.int8), VERDICTS),
             "anchor_class": pd.Categorical.from_codes(self._column("anchor_class").astype(np.int8), _ANCHOR_LABELS),
             "placement": pd.Categorical.from_codes(self._column("placement").astype(np.int8), _PLACEMENT_LABELS),
-            "source_site": self._column("site").astype(np.int64),
+            "source_site": self._column("site"),
         })
+
+
+def _codes(values: np.ndarray, known: dict[str, int]) -> np.ndarray:
+    """Numbers for strings, stable across chunks (new ones are added to ``known``)."""
+    local, uniques = pd.factorize(values)
+    mapping = np.array([known.setdefault(v, len(known)) for v in uniques], dtype=np.int32)
+    return mapping[local] if len(local) else np.empty(0, dtype=np.int32)
+
+
+def _names(known: dict[str, int]) -> np.ndarray:
+    """The strings of :func:`_codes`, indexable by their numbers."""
+    return np.array(list(known), dtype=object)
 
 
 def _guard_previous_disavow(target: Path, existing: str | None, force: bool) -> None:

@@ -68,7 +68,7 @@ def brand_of(site: str) -> tuple[str, str]:
     return re.sub(r"[^a-z0-9]", "", label.lower()), label.replace("-", " ").lower()
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=100_000)
 def _anchor_info(text: str) -> tuple:
     """Everything about an anchor that does not depend on the target, computed once per text."""
     words = tokens(text)
