@@ -66,7 +66,7 @@ class ToxicityModel:
         """Calibrated probability that each link is toxic."""
         return self.calibrate(self.raw_score(self.transform(links)))
 
-    def contributions(self, X: np.ndarray, chunk: int = 100_000) -> np.ndarray:
+    def contributions(self, X: np.ndarray, chunk: int = 10_000) -> np.ndarray:
         """Per-feature contributions (log-odds) for rows of ``X``; the last column is the bias.
 
         Path attribution (Saabas): along each tree's decision path, the change in the node value
@@ -79,6 +79,7 @@ class ToxicityModel:
             return np.empty((0, n_features + 1))
         paths, offsets, bias = self._paths()
         out = np.empty((len(X), n_features + 1))
+        # Leaf indices and the indicator matrix take ~9 KB per row: small chunks bound memory.
         for start in range(0, len(X), chunk):
             part = X[start:start + chunk]
             leaves = self.booster.predict(part, pred_leaf=True, num_threads=_threads(len(part))).astype(np.int64)
