@@ -121,67 +121,99 @@ def read_site_list(path: str | Path | None) -> list[str]:
 
 def domain_table(links: pd.DataFrame, scored: pd.DataFrame, allow: list[str]) -> pd.DataFrame:
     """One row per referring site: counts, worst/typical toxicity, reasons and the action."""
-    frame = pd.DataFrame({
-        "source_site": referring_site(links),
-        "toxicity": scored["toxicity"].to_numpy(float), "verdict": scored["verdict"].to_numpy(object),
-        "reasons": scored["reasons"].to_numpy(object),
-    })
-    if len(frame) == 0:
+    site_code, sites = pd.factorize(referring_site(links))
+    reasons = scored["reasons"].to_numpy(object)
+    flagged = np.flatnonzero(reasons != "")
+    reason_code, reason_names = pd.factorize(reasons[flagged])
+    return site_table(np.asarray(sites, dtype=object), site_code, scored["toxicity"].to_numpy(float),
+                      pd.Categorical(scored["verdict"], categories=VERDICTS).codes, flagged, reason_code,
+                      np.asarray(reason_names, dtype=object), allow)
+
+
+def site_table(sites: np.ndarray, site_code: np.ndarray, toxicity: np.ndarray, verdict: np.ndarray,
+               flagged: np.ndarray, reason_code: np.ndarray, reason_names: np.ndarray,
+               allow: list[str]) -> pd.DataFrame:
+    """:func:`domain_table` from per-link codes (what a streamed audit keeps): ``site_code`` and
+    ``verdict`` (index into :data:`VERDICTS`) per link, and the reason of each ``flagged`` link."""
+    n_sites = len(sites)
+    if len(site_code) == 0:
         return pd.DataFrame(columns=["source_site", "links", "toxic", "suspicious", "unknown",
-                                     "worst_toxicity", "typical_toxicity", "action", "reasons"])
-    frame["is_toxic"] = frame["verdict"] == "toxic"
-    frame["is_suspicious"] = frame["verdict"] == "suspicious"
-    frame["is_unknown"] = frame["verdict"] == "unknown"
-    g = frame.groupby("source_site", sort=False)
+                                     "worst_toxicity", "typical_toxicity", "reasons", "action"])
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(site_code[mask], minlength=n_sites)
+
+    links = np.bincount(site_code, minlength=n_sites)
+    order = np.lexsort((toxicity, site_code))  # by site, then toxicity
+    starts = np.concatenate([[0], np.cumsum(links)[:-1]])
+    ranked = toxicity[order]
+    lower, upper = ranked[starts + (links - 1) // 2], ranked[starts + links // 2]
     table = pd.DataFrame({
-        "links": g.size(),
-        "toxic": g["is_toxic"].sum().astype(int),
-        "suspicious": g["is_suspicious"].sum().astype(int),
-        "unknown": g["is_unknown"].sum().astype(int),
-        "worst_toxicity": g["toxicity"].max(),
-        "typical_toxicity": g["toxicity"].median(),
+        "source_site": sites, "links": links,
+        "toxic": count(verdict == VERDICTS.index("toxic")),
+        "suspicious": count(verdict == VERDICTS.index("suspicious")),
+        "unknown": count(verdict == VERDICTS.index("unknown")),
+        "worst_toxicity": ranked[starts + links - 1], "typical_toxicity": (lower + upper) / 2,
+        "reasons": _top_reasons(site_code[flagged], reason_code, reason_names, n_sites),
     })
-    flagged = frame[frame["reasons"] != ""]
-    table["reasons"] = flagged.groupby("source_site", sort=False)["reasons"].agg(_top_reasons)
-    table["reasons"] = table["reasons"].fillna("")
-    table = table.reset_index()
     allowed = site_entries(allow)
-    action = np.full(len(table), "keep", dtype=object)
+    action = np.full(n_sites, "keep", dtype=object)
     share = table["toxic"] / table["links"]
     action[(table["suspicious"] > 0) | (table["unknown"] == table["links"])] = "review"
     action[table["toxic"] > 0] = "disavow these URLs"
-    platform = platforms(table["source_site"])
+    platform = platforms(sites)
     action[(share >= 0.5).to_numpy() & ~platform] = "disavow domain"
-    action[table["source_site"].map(lambda s: under_sites(s, allowed)).to_numpy(bool)] = "keep (allowlisted)"
+    action[[under_sites(s, allowed) for s in sites]] = "keep (allowlisted)"
     table["action"] = action
     return table.sort_values(["worst_toxicity", "links"], ascending=False).reset_index(drop=True)
 
 
 def recommendation(links: pd.DataFrame, scored: pd.DataFrame, domains: pd.DataFrame) -> disavow.Recommendation:
     """What to disavow: whole sites whose action says so, else the toxic URLs of mixed sites."""
+    toxic = np.flatnonzero(scored["verdict"].to_numpy(object) == "toxic")
+    return recommend(domains, referring_site(links)[toxic], links["source_url"].to_numpy(object)[toxic],
+                     scored["toxicity"].to_numpy(float)[toxic], scored["reasons"].to_numpy(object)[toxic])
+
+
+def recommend(domains: pd.DataFrame, sites: np.ndarray, urls: np.ndarray, toxicity: np.ndarray,
+              reasons: np.ndarray) -> disavow.Recommendation:
+    """:func:`recommendation` from the site table and the toxic links' sites, URLs, toxicity and reasons."""
     rec = disavow.Recommendation()
     for r in domains[domains["action"] == "disavow domain"].itertuples():
         rec.domains[r.source_site] = (f"{r.source_site}: {r.toxic}/{r.links} links toxic, "
                                       f"worst {r.worst_toxicity:.0f}: {r.reasons}")
     url_sites = set(domains.loc[domains["action"] == "disavow these URLs", "source_site"])
-    site = referring_site(links)
-    toxic = (scored["verdict"].to_numpy(object) == "toxic") & pd.Series(site).isin(url_sites).to_numpy()
-    for url, tox, why in zip(links["source_url"].to_numpy(object)[toxic], scored["toxicity"].to_numpy()[toxic],
-                             scored["reasons"].to_numpy(object)[toxic], strict=True):
+    keep = np.array([s in url_sites for s in sites], dtype=bool)
+    for url, tox, why in zip(urls[keep], toxicity[keep], reasons[keep], strict=True):
         rec.urls.setdefault(url, f"toxicity {tox:.0f}: {why}")
     return rec
 
 
-def _top_reasons(reasons: pd.Series) -> str:
-    """The three most frequent reason phrases among a site's links."""
-    if len(reasons) == 1:
-        return "; ".join(str(reasons.iloc[0]).split("; ")[:3])
-    counts: dict[str, int] = {}
-    for text in reasons:
-        for phrase in str(text).split("; "):
+def _top_reasons(site: np.ndarray, reason: np.ndarray, names: np.ndarray, n_sites: int) -> np.ndarray:
+    """Per site, the three most frequent reason phrases among its flagged links (ties: first seen).
+
+    ``site`` and ``reason`` are codes of the flagged links in link order; each distinct
+    (site, reason) pair is expanded into phrases once, weighted by how often it occurs.
+    """
+    out = np.full(n_sites, "", dtype=object)
+    if len(site) == 0:
+        return out
+    pair = site.astype(np.int64) * (len(names) + 1) + reason
+    uniq, first, counts = np.unique(pair, return_index=True, return_counts=True)
+    order = np.lexsort((first, uniq // (len(names) + 1)))  # by site, then first appearance
+    pair_site, pair_reason = (uniq // (len(names) + 1))[order], (uniq % (len(names) + 1))[order]
+    phrases: dict[str, int] = {}
+    current = -1
+    for s, r, c in zip(pair_site.tolist(), pair_reason.tolist(), counts[order].tolist(), strict=True):
+        if s != current:
+            if current >= 0:
+                out[current] = "; ".join(sorted(phrases, key=phrases.get, reverse=True)[:3])
+            phrases, current = {}, s
+        for phrase in str(names[r]).split("; "):
             if phrase:
-                counts[phrase] = counts.get(phrase, 0) + 1
-    return "; ".join(sorted(counts, key=counts.get, reverse=True)[:3])
+                phrases[phrase] = phrases.get(phrase, 0) + c
+    out[current] = "; ".join(sorted(phrases, key=phrases.get, reverse=True)[:3])
+    return out
 
 
 _KEYWORD_CLASSES = ("exact-match commercial", "partial match", "compound")
@@ -309,10 +341,8 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         if page_index is not None:
             notes.append(f"{len(page_index[0]):,} saved pages; region found for {acc.regions_found:,} "
                          f"of {total:,} links")
-        sites, scored_all = acc.per_link()
-        domains = domain_table(sites, scored_all, allow)
-        acc.add_toxic_urls(sites, set(domains.loc[domains["action"] == "disavow these URLs", "source_site"]))
-        rec = recommendation(sites, scored_all, domains)
+        domains = acc.site_table(allow)
+        rec = acc.recommendation(domains)
         merged = disavow.merge(existing_lines, rec, allow=allow, today=dt.date.today())
         alarms = anchor_alarms(acc.anchor_counts())
         write_csv_atomic(domains, out / "domains.csv")
@@ -330,8 +360,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         with atomic_open(out / "report.html") as fh:
             fh.write(render(report))
     bar.close()
-    verdicts = pd.Series(scored_all["verdict"]).value_counts().to_dict()
-    return AuditResult(out, total, len(rejected), verdicts, len(domains), domains["action"].value_counts().to_dict(),
+    return AuditResult(out, total, len(rejected), acc.verdicts(), len(domains), domains["action"].value_counts().to_dict(),
                        len(merged.added_domains), len(merged.added_urls), alarms,
                        time.perf_counter() - started, notes + merged.notes)
 
@@ -380,7 +409,8 @@ class _Accumulator:
         reasons = scored["reasons"].to_numpy(object)
         flagged = np.flatnonzero(reasons != "")
         self.parts.append({
-            "site": _codes(referring_site(links), self.site_codes), "toxicity": scored["toxicity"].to_numpy(np.float32),
+            "site": _codes(referring_site(links), self.site_codes),
+            "toxicity": np.rint(scored["toxicity"].to_numpy(float) * 10).astype(np.int16),  # exact tenths
             "verdict": pd.Categorical(verdict, categories=VERDICTS).codes,
             "anchor_class": pd.Categorical(scored["anchor_class"], categories=_ANCHOR_LABELS).codes,
             "placement": pd.Categorical(scored["placement"], categories=_PLACEMENT_LABELS).codes,
@@ -399,28 +429,35 @@ class _Accumulator:
     def _column(self, name: str) -> np.ndarray:
         return np.concatenate([p[name] for p in self.parts]) if self.parts else np.empty(0, dtype=np.int64)
 
-    def per_link(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Per-link referring sites and scores, as domain_table and recommendation take them
-        (``source_url`` is filled by :meth:`add_toxic_urls`)."""
-        n = sum(len(p["site"]) for p in self.parts)
-        site = _names(self.site_codes)[self._column("site")] if n else np.empty(0, dtype=object)
-        reasons = np.full(n, "", dtype=object)
-        reasons[self._column("flagged")] = _names(self.reason_codes)[self._column("reasons")]
-        verdicts = np.array(VERDICTS, dtype=object)[self._column("verdict")]
-        sites = pd.DataFrame({"source_site": site, "source_host": site, "source_url": np.full(n, None, dtype=object)})
-        return sites, pd.DataFrame({"toxicity": self._column("toxicity").astype(float), "verdict": verdicts,
-                                    "reasons": reasons})
+    def toxicity(self) -> np.ndarray:
+        """Toxicity 0-100 of every link, as the scores gave it."""
+        return self._column("toxicity") / 10.0
 
-    def add_toxic_urls(self, sites: pd.DataFrame, wanted: set[str]) -> None:
-        """Fill ``source_url`` of the toxic links of the ``wanted`` sites from the spill file."""
+    def verdicts(self) -> dict[str, int]:
+        codes = np.bincount(self._column("verdict").astype(np.int64), minlength=len(VERDICTS))
+        return {v: int(c) for v, c in zip(VERDICTS, codes, strict=True) if c}
+
+    def site_table(self, allow: list[str]) -> pd.DataFrame:
+        return site_table(_names(self.site_codes), self._column("site"), self.toxicity(),
+                          self._column("verdict"), self._column("flagged"), self._column("reasons"),
+                          _names(self.reason_codes), allow)
+
+    def recommendation(self, domains: pd.DataFrame) -> disavow.Recommendation:
+        """:func:`recommend` with the toxic links' URLs read back from the spill file where needed."""
         toxic = self._column("toxic")
-        keep = np.isin(sites["source_site"].to_numpy(object)[toxic], list(wanted))
-        urls = sites["source_url"].to_numpy(object).copy()
+        sites = _names(self.site_codes)[self._column("site")[toxic]] if len(toxic) else np.empty(0, dtype=object)
+        wanted = set(domains.loc[domains["action"] == "disavow these URLs", "source_site"])
+        urls = np.full(len(toxic), None, dtype=object)
         self.toxic_urls.seek(0)
-        for row, line, kept in zip(toxic, self.toxic_urls, keep, strict=True):
-            if kept:
-                urls[row] = line.rstrip("\n")
-        sites["source_url"] = urls
+        for i, (line, site) in enumerate(zip(self.toxic_urls, sites, strict=True)):
+            if site in wanted:
+                urls[i] = line.rstrip("\n")
+        flagged, names = self._column("flagged"), np.append(_names(self.reason_codes), "")
+        pos = np.minimum(np.searchsorted(flagged, toxic), max(len(flagged) - 1, 0))
+        has_reason = (flagged[pos] == toxic) if len(flagged) else np.zeros(len(toxic), dtype=bool)
+        codes = np.where(has_reason, self._column("reasons")[pos] if len(flagged) else -1, len(names) - 1)
+        reasons = names[codes]
+        return recommend(domains, sites, urls, self.toxicity()[toxic], reasons)
 
     def anchor_counts(self) -> pd.DataFrame:
         if not self.counts:
@@ -431,7 +468,7 @@ class _Accumulator:
     def report_frame(self) -> pd.DataFrame:
         """The per-link columns the report charts."""
         return pd.DataFrame({
-            "toxicity": self._column("toxicity").astype(float),
+            "toxicity": self.toxicity(),
             "verdict": pd.Categorical.from_codes(self._column("verdict").astype(np.int8), VERDICTS),
             "anchor_class": pd.Categorical.from_codes(self._column("anchor_class").astype(np.int8), _ANCHOR_LABELS),
             "placement": pd.Categorical.from_codes(self._column("placement").astype(np.int8), _PLACEMENT_LABELS),

@@ -149,7 +149,7 @@ def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k
     order = np.take_along_axis(top, np.argsort(-np.take_along_axis(contrib, top, axis=1), axis=1), axis=1)
     # Only rows whose top reasons may quote the source's topic need it (a lexicon pass over text).
     is_topic = np.array([name.startswith("topic__") for name in names])
-    quoting = np.flatnonzero(is_topic[order[:, :top_k]].any(axis=1))
+    quoting = np.flatnonzero(is_topic[order].any(axis=1))
     source_topic = np.full(n, "", dtype=object)
     if len(quoting):
         vectors = topic_features.source_vectors(links.iloc[quoting])
