@@ -96,10 +96,20 @@ def test_merge_collapses_urls_rather_than_exceed_limits():
     assert len(merged.lines) >= len(existing)
 
 
-def test_merge_refuses_when_nothing_fits():
+def test_merge_keeps_the_most_toxic_that_fit_and_lists_the_rest(tmp_path):
     existing = parse("\n".join(f"domain:old{i}.com" for i in range(MAX_LINES)))
-    with pytest.raises(DisavowError, match="do not fit"):
-        merge(existing, Recommendation(domains={"new.com": "x"}))
+    merged = merge(existing, Recommendation(domains={"new.com": "x"}))
+    assert merged.lines[:MAX_LINES] == [ln.raw for ln in existing] and merged.added_domains == []
+    assert merged.left_out == ["domain:new.com"] and any("do not fit" in n for n in merged.notes)
+    # Far more toxic sites than Google accepts: the first (most toxic) ones are written.
+    many = {f"spam{i:06d}.net": "t" for i in range(MAX_LINES + 5000)}
+    merged = merge([], Recommendation(domains=many))
+    assert len(merged.lines) <= MAX_LINES and len(merged.text.encode()) <= 2 * 1024 * 1024
+    assert "domain:spam000000.net" in merged.lines and merged.left_out[-1] == f"domain:spam{MAX_LINES + 4999:06d}.net"
+    assert len(merged.added_domains) + len(merged.left_out) == len(many)
+    path = tmp_path / "disavow.txt"
+    path.write_text(merged.text, encoding="utf-8")
+    assert validate(path) == []
 
 
 def test_validate_command(tmp_path, capsys):

@@ -334,7 +334,10 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         if start != total:
             raise InputError(f"the export changed while it was being audited ({total:,} links on the first "
                              f"reading, {start:,} on the second); run the audit again")
-        del context, held, chunks  # what is left needs only the compact per-link numbers
+        # What is left needs only the compact per-link numbers; the last chunk's context slice
+        # would otherwise keep the whole context alive.
+        del context, held, chunks
+        chunk = chunk_context = scored = table = None
         if start == 0:
             _link_rows(schema.empty_table(), pd.DataFrame(columns=[*LINK_COLUMNS])).to_csv(csv_fh, index=False)
         bar.step("writing outputs")
@@ -345,9 +348,16 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         rec = acc.recommendation(domains)
         merged = disavow.merge(existing_lines, rec, allow=allow, today=dt.date.today())
         alarms = anchor_alarms(acc.anchor_counts())
+        if merged.left_out:
+            alarms.insert(0, f"disavow.txt is full (Google's limits): {len(merged.left_out):,} more recommended "
+                             "entries are in disavow-overflow.txt")
         write_csv_atomic(domains, out / "domains.csv")
         with atomic_open(out / "disavow.txt") as fh:
             fh.write(merged.text)
+        if merged.left_out:
+            with atomic_open(out / "disavow-overflow.txt") as fh:
+                fh.write("# toxiclinks: recommended entries that did not fit in disavow.txt within Google's "
+                         "limits (least toxic last)\n" + "\n".join(merged.left_out) + "\n")
         if len(rejected):
             write_csv_atomic(rejected, out / "rejects.csv")
         label = f"{mdl.name} version {mdl.version}"

@@ -153,6 +153,7 @@ class Merged:
     kept: int
     marked: list[str]
     notes: list[str]
+    left_out: list[str] = field(default_factory=list)  # entries that did not fit Google's limits
 
     @property
     def text(self) -> str:
@@ -231,14 +232,28 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
                 new_domains.setdefault(site, "collapsed from URLs")
         new_urls = {u: r for u, r in new_urls.items() if platform[url_sites[u]]}
         body = _section(new_domains, new_urls, False)
+    left_out: list[str] = []
     if len(body) > budget_lines or _size(out + body) > MAX_BYTES:
-        raise DisavowError(f"even collapsed into domains, {len(body):,} new lines do not fit beside "
-                           f"the {len(out):,} existing ones within Google's limits")
+        # Keep the most toxic sites (the recommendation lists them first) that still fit.
+        room_lines = max(budget_lines - len(new_urls), 0)
+        room_bytes = MAX_BYTES - _size(out) - _size(list(new_urls)) - 200
+        kept: dict[str, str] = {}
+        for site, reason in new_domains.items():
+            room_lines, room_bytes = room_lines - 1, room_bytes - len(f"domain:{site}".encode()) - 1
+            if room_lines < 0 or room_bytes < 0:
+                break
+            kept[site] = reason
+        left_out = [f"domain:{site}" for site in new_domains if site not in kept]
+        new_domains = kept
+        notes.append(f"{len(left_out):,} new domain: entries do not fit beside the {len(out):,} existing lines "
+                     "within Google's limits (100,000 lines, 2 MB); the most toxic that fit were added, "
+                     "the rest are listed separately")
+        body = _section(new_domains, new_urls, False)
     if body:
         out += ["", f"# Added by toxiclinks on {today.isoformat()}: {len(new_domains):,} domains, "
                 f"{len(new_urls):,} URLs. Review before uploading."] + body
     return Merged(out, list(new_domains), list(new_urls), sum(ln.kind in ("domain", "url") for ln in existing),
-                  marked, notes)
+                  marked, notes, left_out)
 
 
 def _section(domains: dict[str, str], urls: dict[str, str], comments: bool) -> list[str]:
