@@ -3,9 +3,10 @@
 Some signals belong to the whole backlink profile, not to one link: how many sites use the same
 anchor, a referring site's share of money anchors, link bursts, what the target site is about.
 They are computed from compact per-link *keys* (64-bit hashes of site, page and anchor, the
-target site's number, and a few flags), so an audit can stream a file of any size: a first pass collects keys chunk by
-chunk, and the second scores each chunk with its slice of the context. A single table gets exactly
-the same numbers in one call (:meth:`ContextBuilder.add` once, then :meth:`finish`).
+target site's number, and a few flags), so an audit can stream a file of any size: a first pass
+collects keys chunk by chunk, and the second scores each chunk with its slice of the context. A
+single table gets exactly the same numbers in one call (:meth:`ContextBuilder.add` once, then
+:meth:`ContextBuilder.finish`).
 """
 
 from __future__ import annotations
