@@ -127,13 +127,8 @@ def _extractor() -> tldextract.TLDExtract:
                                  include_psl_private_domains=True)
 
 
-def is_platform(host: str) -> bool:
-    """Whether ``host`` is a hosting platform itself (blogspot.com, sites.google.com), not a site on it."""
-    return split_host(host).platform == host
-
-
 def platforms(hosts: Iterable[str]) -> np.ndarray:
-    """:func:`is_platform` for many hosts, vectorised."""
+    """Which hosts are hosting platforms themselves (blogspot.com, sites.google.com), not sites on them."""
     hosts = np.asarray(list(hosts), dtype=object)
     return (split_hosts(hosts)["platform"] == hosts).astype(bool) if len(hosts) else np.zeros(0, dtype=bool)
 
