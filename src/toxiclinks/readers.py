@@ -445,8 +445,7 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, stats: _ValueStats,
             if canonical in ("source_url", "target_url"):
                 continue
             trimmed = pc.utf8_trim_whitespace(arrow_strings(col))
-            out[canonical] = pd.array(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed),
-                                      dtype="string")
+            out[canonical] = pd.array(_blank_as_missing(trimmed), dtype="string")
         elif kind == "bool" or canonical == "lost":
             out[canonical] = _parse_bool(col, canonical, fmt, lines, stats, header_name)
         elif kind == "float":
@@ -606,5 +605,10 @@ def add_hosts(table: pd.DataFrame) -> None:
         for attr in fields:
             column = f"{prefix}_{'domain' if attr == 'registered_domain' else attr}"
             values = pa.array(parts[attr], type=pa.string())
-            values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+            values = _blank_as_missing(values)
             table[column] = pd.array(values.take(encoded.indices), dtype="string")
+
+
+def _blank_as_missing(values: pa.Array) -> pa.Array:
+    """Empty strings as nulls: an empty cell is unknown, not a value."""
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)

@@ -52,8 +52,8 @@ def _host_table(hosts: np.ndarray, state) -> np.ndarray:
     depth = np.where([h.endswith(s) for h, s in zip(hosts, site, strict=True)], host_dots - site_dots, 0)
     # Plain dict/set lookups: the reference lists are large, and pandas would rebuild a hash
     # table from them on every call.
-    spam, popular, rates = state.spam_domains_, state.popular_ranks_, state.tld_rates_
-    tld = np.array([rates.get(t, state.tld_prior_) if t else np.nan for t in suffix], dtype=float)
+    spam, popular = state.spam_domains_, state.popular_ranks_
+    tld = np.array([state.tld_rate(t) for t in suffix], dtype=float)
     in_spam = np.array([s in spam or h in spam or (not p and r in spam)
                         for s, h, p, r in zip(site, hosts, on_platform, registered, strict=True)], dtype=bool)
     rank = np.array([popular.get(s) or (None if p else popular.get(r)) or np.nan
