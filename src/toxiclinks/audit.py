@@ -175,6 +175,11 @@ def recommendation(links: pd.DataFrame, scored: pd.DataFrame, domains: pd.DataFr
                      scored["toxicity"].to_numpy(float)[toxic], scored["reasons"].to_numpy(object)[toxic])
 
 
+def url_sites_of(domains: pd.DataFrame) -> set[str]:
+    """Sites whose toxic URLs (not the whole site) are to be disavowed."""
+    return set(domains.loc[domains["action"] == "disavow these URLs", "source_site"])
+
+
 def recommend(domains: pd.DataFrame, sites: np.ndarray, urls: np.ndarray, toxicity: np.ndarray,
               reasons: np.ndarray) -> disavow.Recommendation:
     """:func:`recommendation` from the site table and the toxic links' sites, URLs, toxicity and reasons."""
@@ -182,7 +187,7 @@ def recommend(domains: pd.DataFrame, sites: np.ndarray, urls: np.ndarray, toxici
     for r in domains[domains["action"] == "disavow domain"].itertuples():
         rec.domains[r.source_site] = (f"{r.source_site}: {r.toxic}/{r.links} links toxic, "
                                       f"worst {r.worst_toxicity:.0f}: {r.reasons}")
-    url_sites = set(domains.loc[domains["action"] == "disavow these URLs", "source_site"])
+    url_sites = url_sites_of(domains)
     keep = np.array([s in url_sites for s in sites], dtype=bool)
     for url, tox, why in zip(urls[keep], toxicity[keep], reasons[keep], strict=True):
         rec.urls.setdefault(url, f"toxicity {tox:.0f}: {why}")
@@ -456,7 +461,7 @@ class _Accumulator:
         """:func:`recommend` with the toxic links' URLs read back from the spill file where needed."""
         toxic = self._column("toxic")
         sites = _names(self.site_codes)[self._column("site")[toxic]] if len(toxic) else np.empty(0, dtype=object)
-        wanted = set(domains.loc[domains["action"] == "disavow these URLs", "source_site"])
+        wanted = url_sites_of(domains)
         urls = np.full(len(toxic), None, dtype=object)
         self.toxic_urls.seek(0)
         for i, (line, site) in enumerate(zip(self.toxic_urls, sites, strict=True)):
