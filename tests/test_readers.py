@@ -244,6 +244,17 @@ def test_unparsable_numbers_and_dates_become_missing_and_are_reported(tmp_path):
     assert any("'First seen'" in p for p in result.problems)
 
 
+def test_dates_with_mixed_offsets_and_impossible_years(tmp_path):
+    path = write_csv(tmp_path / "d.csv", AHREFS_HEADER, [
+        ahrefs_row(First_seen="2024-01-05 10:00:00"), ahrefs_row(First_seen="2024-01-05 10:00:00+02:00"),
+        ahrefs_row(First_seen="2024-01-05T08:30:00Z"), ahrefs_row(First_seen="9999-12-31"),
+        ahrefs_row(First_seen="3/7/24")])
+    result = read_export(path)
+    assert [str(v) for v in result.links["first_seen"]] == [
+        "2024-01-05 10:00:00", "2024-01-05 08:00:00", "2024-01-05 08:30:00", "NaT", "2024-03-07 00:00:00"]
+    assert any("'First seen': 1 value(s)" in p and "line(s) 5" in p for p in result.problems)
+
+
 def test_huge_single_field(tmp_path):
     huge = "A" * 100_000_000
     path = write_csv(tmp_path / "huge.csv", AHREFS_HEADER, [ahrefs_row(Anchor=huge), ahrefs_row()])

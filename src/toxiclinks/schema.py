@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +80,21 @@ _DTYPES = {"str": "string", "bool": "boolean", "float": "Float64", "datetime": "
 
 def empty_table(n: int = 0) -> pd.DataFrame:
     """A canonical table of ``n`` rows, every field missing."""
-    return pd.DataFrame({name: pd.Series(pd.NA if KIND[name] != "datetime" else pd.NaT,
-                                         index=range(n), dtype=_DTYPES[KIND[name]])
-                         for name in COLUMNS})
+    return pd.DataFrame({name: missing(name, pd.RangeIndex(n)) for name in COLUMNS})
+
+
+def missing(name: str, index: pd.Index) -> pd.Series:
+    """A column of canonical field ``name`` with every value missing (built without Python objects)."""
+    n, kind = len(index), KIND[name]
+    if kind == "str":
+        values = pd.array(pa.nulls(n, pa.string()), dtype="string")
+    elif kind == "bool":
+        values = pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    elif kind == "float":
+        values = pd.arrays.FloatingArray(np.zeros(n), np.ones(n, dtype=bool))
+    else:
+        values = np.full(n, np.datetime64("NaT", "ns"))
+    return pd.Series(values, index=index, dtype=_DTYPES[kind])
 
 
 def is_canonical(frame: pd.DataFrame) -> bool:
@@ -99,7 +113,6 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
             col = frame[name]
             out[name] = col if str(col.dtype) == dtype else col.astype(dtype)
         else:
-            out[name] = pd.Series(pd.NaT if KIND[name] == "datetime" else pd.NA,
-                                  index=frame.index, dtype=dtype)
+            out[name] = missing(name, frame.index)
     return pd.DataFrame(out, index=frame.index)
 

@@ -218,6 +218,11 @@ def _suffix_sets() -> _SuffixSets:
                        max_labels=max(s.count(".") for s in psl.tlds_incl_private) + 1)
 
 
+def load_suffix_list() -> None:
+    """Build the suffix index now, so threads that split hosts later share one copy."""
+    _suffix_sets()
+
+
 def _tails(hosts: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The last k labels of each host (tails[k, i], None when it has fewer; tails[0] = ""), label
     counts, and the hosts that may be IP addresses or punycode (they take the slow paths)."""
@@ -321,17 +326,17 @@ def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     Values already in canonical form once a fragment is dropped (most of any export, comment
     links ending in ``#comment-12`` included) skip the Python normaliser.
     """
-    text = col.astype("string").fillna("").str.strip()
-    arrow = arrow_strings(text)
-    unfragmented = pc.replace_substring_regex(arrow, "#.*$", "")
-    fast = pc.match_substring_regex(unfragmented, _CANONICAL_URL).to_numpy(zero_copy_only=False).astype(bool)
-    urls = pd.Series(pd.array(unfragmented, dtype="string"), index=col.index).where(fast)
-    errors = pd.Series(pd.NA, index=col.index, dtype="string")
+    text = pc.utf8_trim_whitespace(arrow_strings(col.astype("string")))
+    unfragmented = pc.list_element(pc.split_pattern(text, "#", max_splits=1), 0)
+    fast = pc.fill_null(pc.match_substring_regex(unfragmented, _CANONICAL_URL), False)
+    fast = fast.to_numpy(zero_copy_only=False)
+    urls = pd.Series(pd.array(pc.if_else(fast, unfragmented, None), dtype="string"), index=col.index)
+    errors = pd.Series(pd.array(pa.nulls(len(col), pa.string()), dtype="string"), index=col.index)
     slow = np.flatnonzero(~fast)
     if len(slow):
         fixed: list[str | None] = []
         reasons: list[str | None] = []
-        for value in text.iloc[slow]:
+        for value in text.take(slow).to_pylist():
             try:
                 fixed.append(normalize_url(value) if value else None)
                 reasons.append(None if value else "empty")
