@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from . import formats, schema
 from .errors import EmptyInputError, EncodingError, InputError, UnknownFormatError
-from .urls import arrow_strings, host_of, load_suffix_list, normalize_url_series, split_hosts
+from .urls import arrow_strings, host_of, load_suffix_list, normalize_url_series, split_hosts_arrow
 
 #: A cell longer than this is not a real export value (anchors, titles and contexts are short).
 MAX_CELL = 32_768
@@ -519,11 +519,11 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, physical_lines: np.ndarray |
             stats.add(tgt_header, lines[bad_target.to_numpy()])
         out["target_url"] = tgt
 
-    table = schema.conform(pd.DataFrame(out, index=raw.index))
-    table["source_tool"] = pd.array(pa.repeat(fmt.name, n), dtype="string")
-    table["source_file"] = pd.array(pa.repeat(det.path, n), dtype="string")
-    table["source_row"] = pd.array(record, dtype="Float64")
-    add_hosts(table)
+    out["source_tool"] = pd.array(pa.repeat(fmt.name, n), dtype="string")
+    out["source_file"] = pd.array(pa.repeat(det.path, n), dtype="string")
+    out["source_row"] = pd.array(record, dtype="Float64")
+    out.update(host_columns(out["source_url"], out.get("target_url")))
+    table = schema.from_columns(out, raw.index)
     no_suffix = pd.Series(unknown_suffix(table), index=table.index)
     if no_suffix.any():
         reject(no_suffix, src_header, "source URL: " + table["source_host"].fillna("").map(UNKNOWN_SUFFIX.format),
@@ -634,8 +634,11 @@ UNKNOWN_SUFFIX = "host '{}' does not end in a known public suffix (TLD)"
 def unknown_suffix(table: pd.DataFrame) -> np.ndarray:
     """Rows whose source host has no known public suffix and is not an IP address (unusable)."""
     host = table["source_host"]
-    is_ip = host.str.match(r"^(\d+\.\d+\.\d+\.\d+|\[.*\])$").fillna(False)
-    return (host.notna() & table["source_suffix"].isna() & ~is_ip).fillna(False).to_numpy(bool)
+    unknown = np.array(host.notna() & table["source_suffix"].isna(), dtype=bool)
+    if unknown.any():  # rare: only these rows need the IP address check
+        is_ip = host[unknown].str.match(r"^(\d+\.\d+\.\d+\.\d+|\[.*\])$").fillna(False).to_numpy(bool)
+        unknown[np.flatnonzero(unknown)[is_ip]] = False
+    return unknown
 
 
 def referring_site(links: pd.DataFrame) -> np.ndarray:
@@ -644,21 +647,29 @@ def referring_site(links: pd.DataFrame) -> np.ndarray:
 
 
 def add_hosts(table: pd.DataFrame) -> None:
-    """Fill the derived host columns, splitting each distinct host once."""
-    for prefix, fields in (("source", ("site", "registered_domain", "suffix", "platform")),
-                           ("target", ("site",))):
-        urls = arrow_strings(table[f"{prefix}_url"])
-        hosts = pc.extract_regex(urls, r"^https?://(?P<h>[^/]+)").field(0)
+    """Fill the derived host columns of a canonical table, splitting each distinct host once."""
+    for column, values in host_columns(table["source_url"], table["target_url"]).items():
+        table[column] = values
+
+
+def host_columns(source_url: pd.Series, target_url: pd.Series | None) -> dict[str, pd.api.extensions.ExtensionArray]:
+    """Host, site, domain, suffix and platform of the source URLs, host and site of the targets."""
+    out = {}
+    for prefix, url_col, fields in (("source", source_url, ("site", "registered_domain", "suffix", "platform")),
+                                    ("target", target_url, ("site",))):
+        if url_col is None:
+            continue
+        urls = arrow_strings(url_col)
+        hosts = pc.list_element(pc.split_pattern(urls, "/", max_splits=3), 2)  # scheme://host/…
         if pc.any(pc.match_substring(hosts, ":")).as_py():  # a port or an IPv6 address (rare)
             hosts = pa.array([None if u is None else host_of(u) for u in urls.to_pylist()], type=pa.string())
         encoded = hosts.dictionary_encode()
-        parts = split_hosts(encoded.dictionary.to_numpy(zero_copy_only=False))
-        table[f"{prefix}_host"] = pd.array(hosts, dtype="string")
+        parts = split_hosts_arrow(encoded.dictionary)
+        out[f"{prefix}_host"] = pd.array(hosts, dtype="string")
         for attr in fields:
             column = f"{prefix}_{'domain' if attr == 'registered_domain' else attr}"
-            values = pa.array(parts[attr], type=pa.string())
-            values = _blank_as_missing(values)
-            table[column] = pd.array(values.take(encoded.indices), dtype="string")
+            out[column] = pd.array(_blank_as_missing(parts[attr]).take(encoded.indices), dtype="string")
+    return out
 
 
 def _max_bytes(col: pd.Series) -> int:

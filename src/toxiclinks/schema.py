@@ -6,6 +6,7 @@ carry is missing (NA), never 0 or False: unknown is not clean.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,13 +107,20 @@ def is_canonical(frame: pd.DataFrame) -> bool:
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with exactly the canonical columns, in order, with canonical dtypes."""
+    return from_columns(frame, frame.index)
+
+
+def from_columns(columns: Mapping[str, pd.Series | pd.api.extensions.ExtensionArray], index: pd.Index,
+                 ) -> pd.DataFrame:
+    """A canonical table from the columns given (aligned with ``index``); the rest missing."""
     out = {}
     for name in COLUMNS:
         dtype = _DTYPES[KIND[name]]
-        if name in frame:
-            col = frame[name]
+        if name in columns:
+            col = columns[name]
             out[name] = col if str(col.dtype) == dtype else col.astype(dtype)
+            if isinstance(out[name], pd.Series):
+                out[name] = out[name].array
         else:
-            out[name] = missing(name, frame.index)
-    return pd.DataFrame(out, index=frame.index)
-
+            out[name] = missing(name, index).array
+    return pd.DataFrame(out, index=index, copy=False)

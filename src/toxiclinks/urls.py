@@ -178,30 +178,20 @@ HOST_FIELDS = ("site", "registered_domain", "suffix", "platform", "is_ip")
 
 
 _SMALL = 512  # below this many hosts, plain Python beats vectorised calls
+_DEEP = 3  # tails up to this many labels are cut for every host at once; deeper ones per host
 
 
 @dataclass(frozen=True)
 class _SuffixSets:
     """The bundled Public Suffix List (and our extra platforms) as one hashed index with flags."""
 
-    index: pd.Index  # every rule name; pandas keeps its hash table between lookups
+    names: pa.Array  # every rule name, for Arrow's hashed lookups
     position: dict[str, int]  # the same, for small batches
     every: np.ndarray  # an ICANN or private suffix
     icann: np.ndarray  # an ICANN suffix
     wildcard_parent: np.ndarray  # "ck" for "*.ck": hosts under it need the trie walk
     extra_platform: np.ndarray  # in EXTRA_PLATFORMS
     max_labels: int
-
-    def lookup(self, names: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Flags (every, icann, wildcard parent, extra platform) for each name; None is in nothing."""
-        if len(names) < _SMALL:  # a hash lookup per name beats pandas' per-call overhead
-            pos = np.array([self.position.get(n, -1) for n in names], dtype=np.int64)
-        else:
-            pos = self.index.get_indexer(names)
-        found = pos >= 0
-        pos = np.where(found, pos, 0)
-        return (found & self.every[pos], found & self.icann[pos], found & self.wildcard_parent[pos],
-                found & self.extra_platform[pos])
 
 
 @cache
@@ -214,7 +204,7 @@ def _suffix_sets() -> _SuffixSets:
     wild = {s[2:] for s in psl.tlds_incl_private if s.startswith("*.")}
     names = sorted(every | wild | EXTRA_PLATFORMS)
     flags = (np.array([n in group for n in names]) for group in (every, icann, wild, EXTRA_PLATFORMS))
-    return _SuffixSets(pd.Index(names, dtype=object), {n: i for i, n in enumerate(names)}, *flags,
+    return _SuffixSets(pa.array(names, type=pa.string()), {n: i for i, n in enumerate(names)}, *flags,
                        max_labels=max(s.count(".") for s in psl.tlds_incl_private) + 1)
 
 
@@ -223,26 +213,138 @@ def load_suffix_list() -> None:
     _suffix_sets()
 
 
-def _tails(hosts: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The last k labels of each host (tails[k, i], None when it has fewer; tails[0] = ""), label
-    counts, and the hosts that may be IP addresses or punycode (they take the slow paths)."""
-    tails = np.full((depth + 1, len(hosts)), None, dtype=object)
-    tails[0] = ""
-    if len(hosts) < _SMALL:  # Arrow's per-call overhead dominates small batches
-        n_labels = np.array([h.count(".") + 1 for h in hosts], dtype=np.int64)
-        odd = np.array([h[-1:].isdigit() or h[:1] == "[" or "xn--" in h for h in hosts], dtype=bool)
-        for i, host in enumerate(hosts):
-            labels = host.split(".")
-            for k in range(1, min(depth, len(labels)) + 1):
-                tails[k, i] = ".".join(labels[-k:])
-        return tails, n_labels, odd
-    arrow = pa.array(hosts, type=pa.string())
-    n_labels = pc.count_substring(arrow, ".").to_numpy(zero_copy_only=False).astype(np.int64) + 1
-    odd = pc.match_substring_regex(arrow, r"^\[|[0-9]$|xn--").to_numpy(zero_copy_only=False).astype(bool)
-    for k in range(1, min(depth, int(n_labels.max())) + 1):
-        tails[k] = pc.extract_regex(arrow, rf"(?P<t>(?:[^.]+\.){{{k - 1}}}[^.]+)$").field(0).to_numpy(
-            zero_copy_only=False)
-    return tails, n_labels, odd
+class _PyHosts:
+    """Hosts as Python strings: the tails of each host cut in Python (small batches)."""
+
+    def __init__(self, hosts: np.ndarray) -> None:
+        self.hosts = hosts
+        self.labels = [h.split(".") for h in hosts]
+        self.n_labels = np.array([len(lab) for lab in self.labels], dtype=np.int64)
+        self.odd = np.array([h[-1:].isdigit() or h[:1] == "[" or "xn--" in h for h in hosts], dtype=bool)
+
+    def host(self, i: int) -> str:
+        return self.hosts[i]
+
+    def positions(self, k: int) -> np.ndarray:
+        """Index of each host's last ``k`` labels among the suffix rules (-1: none)."""
+        get = _suffix_sets().position.get
+        return np.array([get(".".join(lab[-k:]), -1) if len(lab) >= k else -1 for lab in self.labels],
+                        dtype=np.int64)
+
+    def pick(self, ks: np.ndarray) -> np.ndarray:
+        """The last ``ks[i]`` labels of host i ("" for 0)."""
+        return np.array([".".join(lab[-k:]) if k else "" for lab, k in zip(self.labels, ks, strict=True)],
+                        dtype=object)
+
+
+class _ArrowHosts:
+    """Hosts as one Arrow array: tails cut with vectorised regexes (large batches)."""
+
+    def __init__(self, hosts: pa.Array) -> None:
+        self.hosts = hosts
+        self.n_labels = pc.count_substring(hosts, ".").to_numpy(zero_copy_only=False).astype(np.int64) + 1
+        self.odd = pc.match_substring_regex(hosts, r"^\[|[0-9]$|xn--").to_numpy(zero_copy_only=False)
+        self._tails: dict[int, pa.Array] = {0: pa.repeat(pa.scalar("", pa.string()), len(hosts))}
+
+    def host(self, i: int) -> str:
+        return self.hosts[i].as_py()
+
+    def tail(self, k: int) -> pa.Array:
+        """Each host's last ``k`` labels (null when it has fewer)."""
+        if k not in self._tails:
+            if k <= _DEEP:
+                self._tails[k] = pc.extract_regex(self.hosts, rf"(?P<t>(?:[^.]+\.){{{k - 1}}}[^.]+)$").field(0)
+            else:  # few hosts have this many labels: cut only theirs
+                deep = np.full(len(self.hosts), None, dtype=object)
+                rows = np.flatnonzero(self.n_labels >= k)
+                deep[rows] = [".".join(h.split(".")[-k:]) for h in self.hosts.take(rows).to_pylist()]
+                self._tails[k] = pa.array(deep, type=pa.string())
+        return self._tails[k]
+
+    def positions(self, k: int) -> np.ndarray:
+        found = pc.index_in(self.tail(k), value_set=_suffix_sets().names)
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+    def pick(self, ks: np.ndarray) -> pa.Array:
+        whole = ks >= self.n_labels  # the host itself: no need to cut its every tail
+        top = int(ks[~whole].max(initial=0))
+        choice = np.where(whole, top + 1, ks).astype(np.int8)
+        return pc.choose(pa.array(choice), *(self.tail(k) for k in range(top + 1)), self.hosts)
+
+
+def _n_labels(name: str) -> int:
+    return name.count(".") + 1 if name else 0
+
+
+def _split(hosts: _PyHosts | _ArrowHosts) -> dict[str, np.ndarray | pa.Array]:
+    """The Public Suffix List lookup, in numbers of trailing labels, then cut once per field.
+
+    A host's suffix is the longest run of its last labels that the list holds; site, registered
+    domain and platform are runs of last labels too, so each is found as a label count first.
+    """
+    sets = _suffix_sets()
+    n_labels = hosts.n_labels
+    m = len(n_labels)
+    depth = sets.max_labels + 2
+    in_every = np.zeros((depth + 1, m), dtype=bool)
+    in_icann = np.zeros((depth + 1, m), dtype=bool)
+    extra = np.zeros((depth + 1, m), dtype=bool)
+    hard = hosts.odd.copy()  # IP addresses, punycode and wildcard rules take tldextract's trie walk
+    for k in range(1, depth + 1):
+        if not (n_labels >= k).any():
+            break
+        pos = hosts.positions(k)
+        found = pos >= 0
+        pos = np.where(found, pos, 0)
+        in_every[k], in_icann[k], extra[k] = (found & sets.every[pos], found & sets.icann[pos],
+                                              found & sets.extra_platform[pos])
+        hard |= found & sets.wildcard_parent[pos]
+    ks = np.arange(depth + 1)[:, None]
+    cols = np.arange(m)
+    suffix_k = np.where(in_every, ks, 0).max(axis=0)
+    icann_k = np.where(in_icann, ks, 0).max(axis=0)
+    has_domain = (suffix_k > 0) & (n_labels > suffix_k)
+    with_domain_k = np.where(has_domain, suffix_k + 1, 0)
+    private = (suffix_k > 0) & ~in_icann[suffix_k, cols]
+    icann_suffix_k = np.where(private, icann_k, suffix_k)
+    registered_k = np.where(private, np.where((icann_k > 0) & (icann_k < n_labels), icann_k + 1, 0),
+                            with_domain_k)
+    is_ip = np.zeros(m, dtype=bool)
+    for i in np.flatnonzero(hard):
+        host = hosts.host(i)
+        is_ip[i] = _is_ip(host)
+        suf, dom, priv, icann, reg = _suffix_split(host)
+        suffix_k[i], private[i] = _n_labels(suf), priv
+        icann_suffix_k[i], registered_k[i] = _n_labels(icann), _n_labels(reg)
+        has_domain[i] = bool(dom and suf)
+        with_domain_k[i] = suffix_k[i] + 1 if has_domain[i] else 0
+    is_extra = extra[np.minimum(n_labels, depth), cols] & (n_labels <= depth)
+    # A platform itself (blogspot.com, sites.google.com) is its own site and platform.
+    own = is_extra | (private & ~has_domain & (suffix_k > 0))
+    on_private = ~own & private & has_domain
+    site_k = np.where(own, n_labels, np.where(on_private, with_domain_k, registered_k))
+    site_k = np.where(site_k == 0, n_labels, site_k)
+    platform_k = np.where(own, n_labels, np.where(on_private, suffix_k, 0))
+    for k in (2, 3):  # the longer platform name wins: blog.fc2.com before fc2.com
+        hit = ~own & ~private & (n_labels > k) & extra[k]
+        platform_k = np.where(hit, k, platform_k)
+        site_k = np.where(hit, k + 1, site_k)
+    site_k = np.where(is_ip, n_labels, site_k)
+    platform_k = np.where(is_ip, 0, platform_k)
+    site = hosts.pick(site_k)
+    www = (platform_k > 0) & (site_k > 1) & _starts_with_www(site)  # www.x.blogspot.com is x's site
+    if www.any():
+        site = hosts.pick(np.where(www, site_k - 1, site_k))
+    return {"site": site,
+            "registered_domain": hosts.pick(np.where(is_ip | (registered_k == 0), n_labels, registered_k)),
+            "suffix": hosts.pick(np.where(is_ip, 0, icann_suffix_k)),
+            "platform": hosts.pick(platform_k), "is_ip": is_ip}
+
+
+def _starts_with_www(names: np.ndarray | pa.Array) -> np.ndarray:
+    if isinstance(names, pa.Array):
+        return pc.starts_with(names, "www.").to_numpy(zero_copy_only=False)
+    return np.array([n.startswith("www.") for n in names], dtype=bool)
 
 
 def split_hosts(hosts: Iterable[str]) -> dict[str, np.ndarray]:
@@ -253,56 +355,19 @@ def split_hosts(hosts: Iterable[str]) -> dict[str, np.ndarray]:
     hosts take tldextract's trie walk, which handles those rules exactly.
     """
     host_arr = np.asarray(list(hosts) if not isinstance(hosts, np.ndarray) else hosts, dtype=object)
-    m = len(host_arr)
-    sets = _suffix_sets()
-    depth = sets.max_labels + 2
-    tails, n_labels, odd = _tails(host_arr, depth)
-    in_every = np.zeros((depth + 1, m), dtype=bool)
-    in_icann = np.zeros((depth + 1, m), dtype=bool)
-    extra = np.zeros((depth + 1, m), dtype=bool)
-    hard = odd.copy()
-    for k in range(1, depth + 1):
-        rows = np.flatnonzero(n_labels >= k)
-        if not len(rows):
-            break
-        in_every[k, rows], in_icann[k, rows], wild, extra[k, rows] = sets.lookup(tails[k, rows])
-        hard[rows] |= wild
-    ks = np.arange(depth + 1)[:, None]
-    suffix_k = np.where(in_every, ks, 0).max(axis=0)
-    icann_k = np.where(in_icann, ks, 0).max(axis=0)
-    cols = np.arange(m)
-    suffix = tails[suffix_k, cols]
-    has_domain = (suffix_k > 0) & (n_labels > suffix_k)
-    with_domain = np.where(has_domain, tails[np.minimum(suffix_k + 1, depth), cols], "")
-    private = (suffix_k > 0) & ~in_icann[suffix_k, cols]
-    icann_suffix = np.where(private, tails[icann_k, cols], suffix)
-    registered = np.where(private, np.where((icann_k > 0) & (icann_k < n_labels),
-                                            tails[np.minimum(icann_k + 1, depth), cols], ""),
-                          with_domain)
-    is_ip = np.zeros(m, dtype=bool)
-    for i in np.flatnonzero(hard):
-        is_ip[i] = _is_ip(host_arr[i])
-        suf, dom, priv, icann, reg = _suffix_split(host_arr[i])
-        suffix[i], private[i], icann_suffix[i], registered[i] = suf, priv, icann, reg
-        has_domain[i] = bool(dom and suf)
-        with_domain[i] = f"{dom}.{suf}" if dom and suf else ""
-    is_extra = extra[np.minimum(n_labels, depth), cols] & (n_labels <= depth)
-    # A platform itself (blogspot.com, sites.google.com) is its own site and platform.
-    own = is_extra | (private & ~has_domain & (suffix != ""))
-    on_private = ~own & private & has_domain
-    site = np.where(own, host_arr, np.where(on_private, with_domain, registered))
-    site = np.where(site == "", host_arr, site)
-    platform = np.where(own, host_arr, np.where(on_private, suffix, ""))
-    for k in (2, 3):  # the longer platform name wins: blog.fc2.com before fc2.com
-        hit = ~own & ~private & (n_labels > k) & extra[k]
-        platform = np.where(hit, tails[k], platform)
-        site = np.where(hit, tails[k + 1], site)
-    for i in np.flatnonzero(platform != ""):
-        site[i] = site[i].removeprefix("www.")
-    return {"site": np.where(is_ip, host_arr, site).astype(object),
-            "registered_domain": np.where(is_ip | (registered == ""), host_arr, registered).astype(object),
-            "suffix": np.where(is_ip, "", icann_suffix).astype(object),
-            "platform": np.where(is_ip, "", platform).astype(object), "is_ip": is_ip}
+    if len(host_arr) < _SMALL:
+        return _split(_PyHosts(host_arr))  # type: ignore[return-value]
+    parts = _split(_ArrowHosts(pa.array(host_arr, type=pa.string())))
+    return {f: v if isinstance(v, np.ndarray) else v.to_numpy(zero_copy_only=False) for f, v in parts.items()}
+
+
+def split_hosts_arrow(hosts: pa.Array) -> dict[str, pa.Array]:
+    """:func:`split_hosts` for an Arrow array of distinct hosts, answering in Arrow arrays."""
+    if len(hosts) < _SMALL:
+        parts = _split(_PyHosts(np.asarray(hosts.to_pylist(), dtype=object)))
+    else:
+        parts = _split(_ArrowHosts(hosts))
+    return {f: pa.array(v) if f == "is_ip" or not isinstance(v, pa.Array) else v for f, v in parts.items()}
 
 
 def _is_ip(host: str) -> bool:
@@ -324,14 +389,26 @@ def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Normalised URLs and, where a value is not a URL, the reason (NA where fine).
 
     Values already in canonical form once a fragment is dropped (most of any export, comment
-    links ending in ``#comment-12`` included) skip the Python normaliser.
+    links ending in ``#comment-12`` included) skip the Python normaliser. A column of few
+    distinct values (the target pages) is normalised once per value.
     """
-    text = pc.utf8_trim_whitespace(arrow_strings(col.astype("string")))
+    text = pc.fill_null(pc.utf8_trim_whitespace(arrow_strings(col.astype("string"))), "")
+    encoded = text.dictionary_encode()
+    if 2 * len(encoded.dictionary) < len(text):
+        urls, errors = _normalize_urls(encoded.dictionary)
+        urls, errors = urls.take(encoded.indices), errors.take(encoded.indices)
+    else:
+        urls, errors = _normalize_urls(text)
+    return (pd.Series(pd.array(urls, dtype="string"), index=col.index),
+            pd.Series(pd.array(errors, dtype="string"), index=col.index))
+
+
+def _normalize_urls(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """:func:`normalize_url_series` on trimmed Arrow strings: URLs and reasons, each null where none."""
     unfragmented = pc.list_element(pc.split_pattern(text, "#", max_splits=1), 0)
-    fast = pc.fill_null(pc.match_substring_regex(unfragmented, _CANONICAL_URL), False)
-    fast = fast.to_numpy(zero_copy_only=False)
-    urls = pd.Series(pd.array(pc.if_else(fast, unfragmented, None), dtype="string"), index=col.index)
-    errors = pd.Series(pd.array(pa.nulls(len(col), pa.string()), dtype="string"), index=col.index)
+    fast = pc.match_substring_regex(unfragmented, _CANONICAL_URL).to_numpy(zero_copy_only=False)
+    urls = pc.if_else(fast, unfragmented, None)
+    errors = pa.nulls(len(text), pa.string())
     slow = np.flatnonzero(~fast)
     if len(slow):
         fixed: list[str | None] = []
@@ -343,8 +420,10 @@ def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
             except URLError as exc:
                 fixed.append(None)
                 reasons.append(str(exc))
-        urls.iloc[slow] = pd.array(fixed, dtype="string")
-        errors.iloc[slow] = pd.array(reasons, dtype="string")
+        mask = np.zeros(len(text), dtype=bool)
+        mask[slow] = True
+        urls = pc.replace_with_mask(urls, mask, pa.array(fixed, type=pa.string()))
+        errors = pc.replace_with_mask(errors, mask, pa.array(reasons, type=pa.string()))
     return urls, errors
 
 
