@@ -164,3 +164,22 @@ def test_features_md_is_current():
 
     path = Path(__file__).resolve().parents[1] / "features" / "FEATURES.md"
     assert path.read_text("utf-8") == markdown(), "run `make features` and commit features/FEATURES.md"
+
+
+def test_vectorised_lexicon_counts_equal_the_one_text_rules():
+    """lexicon_counts (Arrow, per distinct token) gives topic_vector(tokens(text)) for every text."""
+    import numpy as np
+    import pandas as pd
+
+    from toxiclinks.features.lexicons import MONEY, TOPICS
+    from toxiclinks.features.text import lexicon_counts, tokens, topic_vector
+
+    words = [w.rstrip("*") for lexicon in (MONEY, TOPICS) for ws in lexicon.values() for w in ws]
+    variants = [v for w in words for v in (w, w + "s", w + "ing", w[:3], w[:-1], w.upper(), w.title())]
+    texts = [" ".join(variants[i:i + 7]) for i in range(0, len(variants), 7)]
+    texts += ["", "   ", "Casino-Bonus_24/7 ¡Apuestas! Fußball-Wetten", "ñandú: Ñoño —  Кредит онлайн",
+              "seo\tlinks\nbest*cheap", "日本語のテキスト casino", "x" * 5000, "CBD-öl kaufen", "under_score"]
+    got = lexicon_counts(pd.Series(texts + [None], dtype="string"))
+    want = np.stack([topic_vector(tokens(t)) for t in texts] + [topic_vector([])])
+    assert (got == want).all()
+    assert got[:-1].sum() > len(texts)  # the lexicon words were found

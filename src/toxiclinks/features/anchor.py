@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..urls import host_of, split_host
+from ..urls import host_of, host_table
 from .lexicons import GENERIC
 from .text import is_commercial, money_category, pair_codes, tokens, topic_category, url_words
 
@@ -114,9 +114,8 @@ def classify(anchor: str, target_site: str, target_path_words: frozenset[str]) -
 
 
 @lru_cache(maxsize=100_000)
-def _target_info(url: str) -> tuple[str, frozenset[str], str]:
-    """Site, path words and expected script of a target URL, computed once per URL."""
-    site = split_host(host_of(url)).site if url else ""
+def _target_info(url: str, site: str) -> tuple[str, frozenset[str], str]:
+    """Site, path words and expected script of a target URL (on ``site``), computed once per URL."""
     path_words = frozenset(url_words(url.split("/", 3)[3] if url.count("/") >= 3 else ""))
     expected = _SCRIPT_BY_SUFFIX.get(site.rsplit(".", 1)[-1], "latin") if site else ""
     return site, path_words, expected
@@ -134,12 +133,15 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     codes, first = pair_codes(anchor, target_url)
     table = np.zeros((len(first), 5), dtype=np.float64)
     anchors, urls = anchor.to_numpy(dtype=object, na_value=None), target_url.to_numpy(dtype=object)
+    target_hosts = {url: host_of(url) for url in set(urls[first]) if url}
+    split = host_table(target_hosts.values())
+    sites = {url: split[host].site for url, host in target_hosts.items()}
     for i, row in enumerate(first):
         text, url = anchors[row], urls[row]
         if text is None:
             table[i] = np.nan
             continue
-        site, path_words, expected = _target_info(url)
+        site, path_words, expected = _target_info(url, sites.get(url, ""))
         cls, money_code, money_hits, commercial = classify(text, site, path_words)
         script = _anchor_info(text.strip())[-1] if text.strip() else ""
         mismatch = float(bool(script) and bool(expected) and script != expected)

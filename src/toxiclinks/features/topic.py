@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
+from ..urls import arrow_strings
 from .lexicons import MONEY_NAMES, TOPIC_NAMES
 from .text import lexicon_counts, tokens, topic_vector, url_words
 
@@ -29,9 +31,10 @@ NAMES = (*TOPIC_NAMES, *MONEY_NAMES)
 
 def source_vectors(links: pd.DataFrame) -> np.ndarray:
     """Topic vector of each row's source: words of its title and URL (vectorised)."""
-    title = links["source_title"].astype("string").fillna("")
-    url = links["source_url"].astype("string").fillna("").str.replace(_URL_NOISE, " ", regex=True)
-    return lexicon_counts(title + " " + url)
+    title = pc.fill_null(arrow_strings(links["source_title"].astype("string")), "")
+    url = pc.replace_substring_regex(pc.fill_null(arrow_strings(links["source_url"].astype("string")), ""),
+                                     _URL_NOISE, " ")
+    return lexicon_counts(pc.binary_join_element_wise(title, url, " "))
 
 
 def target_vector(urls: list[str], anchors: list[str], site_topic: str | None) -> np.ndarray:
