@@ -160,19 +160,22 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     }
 
 
-def profile_shares(keys: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Over-optimisation of the target's whole profile, from the batch keys (see :mod:`.context`)."""
-    from .context import group_codes, group_mean, group_nunique
+def profile_shares(keys: dict[str, np.ndarray], codes: dict[str, np.ndarray]) -> dict[str, tuple[str, np.ndarray]]:
+    """Over-optimisation of the target's whole profile, per target or (target, anchor) group,
+    from the batch keys and group numbers (see :mod:`.context`)."""
+    from .context import group_mean, group_nunique, group_of
 
-    target, site, no_target = keys["target"], keys["site"], keys["no_target"]
-    same = group_nunique(group_codes(target, keys["anchor"]), site)
+    target, site, target_anchor = codes["target"], codes["site"], codes["target_anchor"]
+    no_target = group_of(target, keys["no_target"])  # per target: the links have none
+    anchor_target = group_of(target_anchor, target)
+    same = group_nunique(target_anchor, site)
     sites = group_nunique(target, site)
-    same = np.where(keys["no_anchor"] | no_target, np.nan, same)
+    same = np.where(group_of(target_anchor, keys["no_anchor"]) | no_target[anchor_target], np.nan, same)
     return {
-        "anchor__target_exact_share": np.where(no_target, np.nan, group_mean(target, keys["exact"])),
-        "anchor__target_money_share": np.where(no_target, np.nan, group_mean(target, keys["money"])),
-        "anchor__same_anchor_sites_log": np.log10(same),
-        "anchor__same_anchor_share": same / np.maximum(sites, 1),
+        "anchor__target_exact_share": ("target", np.where(no_target, np.nan, group_mean(target, keys["exact"]))),
+        "anchor__target_money_share": ("target", np.where(no_target, np.nan, group_mean(target, keys["money"]))),
+        "anchor__same_anchor_sites_log": ("target_anchor", np.log10(same)),
+        "anchor__same_anchor_share": ("target_anchor", same / np.maximum(sites[anchor_target], 1)),
     }
 
 

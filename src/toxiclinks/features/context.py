@@ -4,9 +4,10 @@ Some signals belong to the whole backlink profile, not to one link: how many sit
 anchor, a referring site's share of money anchors, link bursts, what the target site is about.
 They are computed from compact per-link *keys* (64-bit hashes of site, page and anchor, the
 target site's number, and a few flags), so an audit can stream a file of any size: a first pass
-collects keys chunk by chunk, and the second scores each chunk with its slice of the context. A
-single table gets exactly the same numbers in one call (:meth:`ContextBuilder.add` once, then
-:meth:`ContextBuilder.finish`).
+collects keys chunk by chunk, and the second scores each chunk with its slice of the context. Each
+feature is one value per group of links (per referring site, target, (site, target) pair or
+(target, anchor)), so the context keeps four group numbers per link. A single table gets exactly
+the same numbers in one call (:meth:`ContextBuilder.add` once, then :meth:`ContextBuilder.finish`).
 """
 
 from __future__ import annotations
@@ -24,21 +25,38 @@ _URLS_PER_TARGET, _ANCHORS_PER_TARGET = 200, 500
 _NATURAL = (1, 2, 7)  # brand, naked URL, other text: anchors that describe the target site
 
 
+#: How links are grouped for the batch features: every batch feature is one value per group.
+GROUPINGS = ("site", "target", "pair", "target_anchor")  # pair = (referring site, target site)
+
+
 @dataclass
 class Context:
-    """Batch-level feature values per link, and each link's target topic vector."""
+    """Batch-level features as one value per group, each link's groups, and target topic vectors.
 
-    values: dict[str, np.ndarray]
+    Holding group numbers (4 × int32 per link) instead of every feature per link keeps a streamed
+    export's context small; :attr:`values` spreads the features over the links when asked.
+    """
+
+    codes: dict[str, np.ndarray]  # per grouping: the group number of each link
+    tables: dict[str, tuple[str, np.ndarray]]  # per feature: its grouping and one value per group
     target_vectors: np.ndarray  # one row per target site
-    target_codes: np.ndarray  # per link: row of target_vectors
 
     def __len__(self) -> int:
-        return len(self.target_codes)
+        return len(self.codes["target"])
+
+    @property
+    def target_codes(self) -> np.ndarray:
+        """Per link: its row of :attr:`target_vectors`."""
+        return self.codes["target"]
+
+    @property
+    def values(self) -> dict[str, np.ndarray]:
+        """Per feature: its value for each link (float32)."""
+        return {name: table[self.codes[grouping]] for name, (grouping, table) in self.tables.items()}
 
     def rows(self, start: int, stop: int) -> Context:
         """The context of links ``start:stop`` (a chunk of a streamed export)."""
-        return Context({k: v[start:stop] for k, v in self.values.items()}, self.target_vectors,
-                       self.target_codes[start:stop])
+        return Context({k: v[start:stop] for k, v in self.codes.items()}, self.tables, self.target_vectors)
 
     def target_topic(self) -> np.ndarray:
         """Per link: the topic vector of its target site."""
@@ -46,34 +64,59 @@ class Context:
 
 
 def group_codes(*keys: np.ndarray) -> np.ndarray:
-    """Dense group numbers (0..g-1) of rows by one or more key columns (hash-based, no sorting)."""
+    """Dense group numbers (0..g-1, int32) of rows by one or more key columns (hash-based)."""
     codes, _ = pd.factorize(keys[0])
     for key in keys[1:]:
         other, uniques = pd.factorize(key)
-        codes, _ = pd.factorize(codes.astype(np.int64) * (len(uniques) + 1) + other)
-    return codes
+        codes *= len(uniques) + 1  # in place: these arrays can hold millions of links
+        codes += other
+        del other
+        codes, _ = pd.factorize(codes)
+    return codes.astype(np.int32)
 
 
 def group_mean(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per row: the mean of ``values`` over its group, ignoring NaN (NaN when all are NaN)."""
+    """Per group: the mean of ``values`` over its rows, ignoring NaN (NaN when all are NaN)."""
     known = ~np.isnan(values)
     total = np.bincount(groups, weights=np.where(known, values, 0.0))
-    count = np.bincount(groups, weights=known.astype(float))
+    count = np.bincount(groups, weights=known)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (total / count)[groups]
-
-
-def group_size(groups: np.ndarray) -> np.ndarray:
-    """Per row: the number of rows in its group."""
-    return np.bincount(groups)[groups].astype(float)
+        return total / count
 
 
 def group_nunique(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per row: the number of distinct ``values`` in its group."""
-    pairs = group_codes(groups, values)
-    first = np.zeros(pairs.max(initial=-1) + 1, dtype=np.int64)
-    first[pairs] = groups  # each distinct (group, value) pair belongs to one group
-    return np.bincount(first, minlength=groups.max(initial=-1) + 1)[groups].astype(float)
+    """Per group: the number of distinct ``values`` (dense codes, or 64-bit hashes) among its rows.
+
+    Sorts one packed 64-bit (group, value) key instead of hashing every pair, so a batch of
+    millions of links needs no hash table of millions of entries. Hash values keep their high
+    bits that fit beside the group number (≥ 40 bits below 16M groups): two different pages of
+    one site then count as one with a chance of about 1 in 10¹² per pair of pages.
+    """
+    n_groups = int(groups.max(initial=-1)) + 1
+    if n_groups == 0:
+        return np.zeros(0)
+    shift = np.uint64(64 - max(n_groups - 1, 1).bit_length())
+    key = groups.astype(np.uint64)
+    key <<= shift
+    for start in range(0, len(key), 1 << 20):  # slice by slice: no second copy of every key
+        part = values[start:start + (1 << 20)]
+        # Dense codes (< 2**31) always fit beside fewer than 2**33 groups; hashes keep high bits.
+        key[start:start + len(part)] |= (part >> np.uint64(64 - int(shift)) if part.dtype == np.uint64
+                                         else part.astype(np.uint64))
+    key.sort()
+    first = np.empty(len(key), dtype=bool)
+    first[:1] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    key = key[first]
+    key >>= shift
+    return np.bincount(key.view(np.int64), minlength=n_groups).astype(float)
+
+
+def group_of(groups: np.ndarray, parents: np.ndarray) -> np.ndarray:
+    """Per group: its value of ``parents``, a column that is constant within each group."""
+    out = np.zeros(int(groups.max(initial=-1)) + 1, dtype=parents.dtype)
+    out[groups] = parents
+    return out
 
 
 def _hash(values: pd.Series) -> np.ndarray:
@@ -137,19 +180,25 @@ class ContextBuilder:
 
     def finish(self) -> Context:
         """Compute the batch-level features for every link added, in the order added."""
-        # One key at a time, each chunk's arrays freed as it goes; hashes become dense codes.
+        # One key at a time, each chunk's arrays freed as it goes; site and anchor hashes become
+        # dense codes (pages stay hashes: they are only counted).
         keys: dict[str, np.ndarray] = {}
         for name in list(self._keys):
             column = np.concatenate(self._keys.pop(name))
-            keys[name] = group_codes(column).astype(np.int32) if column.dtype == np.uint64 else column
+            keys[name] = group_codes(column) if name in ("site", "anchor") else column
         vectors = np.array([topic.target_vector(list(urls), list(anchors), self.site_topic)
                             for urls, anchors in zip(self._urls, self._anchors, strict=True)],
                            dtype=np.float32).reshape(len(self._urls), len(topic.NAMES))
         if not keys or len(keys["target"]) == 0:
-            return Context({name: np.empty(0) for name in BATCH_FEATURES}, vectors, np.empty(0, dtype=np.int32))
-        # float32 is what the feature matrix holds anyway; it halves a streamed batch's memory.
-        values = {k: v.astype(np.float32) for k, v in anchor.profile_shares(keys).items()}
-        for name in ("anchor", "exact", "money", "no_anchor"):  # only the anchor shares needed these
+            empty = np.empty(0, dtype=np.float32)
+            return Context({g: np.empty(0, dtype=np.int32) for g in GROUPINGS},
+                           {name: ("target", empty) for name in BATCH_FEATURES}, vectors)
+        codes = {"site": keys.pop("site"), "target": keys.pop("target")}
+        codes["target_anchor"] = group_codes(codes["target"], keys.pop("anchor"))
+        codes["pair"] = group_codes(codes["site"], codes["target"])
+        tables = anchor.profile_shares(keys, codes)
+        for name in ("exact", "money", "no_anchor", "no_target"):  # only the anchor shares needed these
             del keys[name]
-        values.update(profile.compute(keys))
-        return Context(values, vectors, keys["target"])
+        tables.update(profile.compute(keys, codes))
+        # float32 is what the feature matrix holds anyway.
+        return Context(codes, {k: (g, v.astype(np.float32)) for k, (g, v) in tables.items()}, vectors)

@@ -17,23 +17,21 @@ FEATURES: dict[str, str] = {
 }
 
 
-def compute(keys: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Aggregates per (referring site, target site) and per target site, from the batch keys
-    (dense integer codes of site, target and page; see :mod:`.context`)."""
-    from .context import group_codes, group_mean, group_nunique, group_size
+def compute(keys: dict[str, np.ndarray], codes: dict[str, np.ndarray]) -> dict[str, tuple[str, np.ndarray]]:
+    """Aggregates per referring site, (site, target) pair and target, one value per group, from the
+    batch keys and group numbers (see :mod:`.context`)."""
+    from .context import group_mean, group_nunique
 
-    site, target = keys["site"], keys["target"]
-    pair = group_codes(site, target)
-    values = {  # float32 like the feature matrix: a streamed export holds these for every link
-        "profile__site_links_log": lambda: np.log10(group_size(pair)),
-        "profile__site_pages_log": lambda: np.log10(group_nunique(pair, keys["page"])),
-        "profile__site_targets": lambda: group_nunique(site, target),
-        "profile__site_money_share": lambda: group_mean(site, keys["money_any"].astype(float)),
-        "profile__site_sitewide_share": lambda: group_mean(site, keys["repeated"].astype(float)),
-        "profile__velocity_ratio": lambda: _velocity(target, site, pair, keys["week"]),
-        "profile__target_sites_log": lambda: np.log10(group_nunique(target, site)),
+    site, target, pair = codes["site"], codes["target"], codes["pair"]
+    return {
+        "profile__site_links_log": ("pair", np.log10(np.bincount(pair))),
+        "profile__site_pages_log": ("pair", np.log10(group_nunique(pair, keys["page"]))),
+        "profile__site_targets": ("site", group_nunique(site, target)),
+        "profile__site_money_share": ("site", group_mean(site, keys["money_any"].astype(float))),
+        "profile__site_sitewide_share": ("site", group_mean(site, keys["repeated"].astype(float))),
+        "profile__velocity_ratio": ("pair", _velocity(target, pair, keys["week"])),
+        "profile__target_sites_log": ("target", np.log10(group_nunique(target, site))),
     }
-    return {name: compute_one().astype(np.float32) for name, compute_one in values.items()}
 
 
 def repeated(links: pd.DataFrame) -> np.ndarray:
@@ -51,15 +49,15 @@ def weeks(links: pd.DataFrame) -> np.ndarray:
     return np.where(first.isna().to_numpy(), -1, (days + 3) // 7)
 
 
-def _velocity(target: np.ndarray, site: np.ndarray, pair: np.ndarray, week: np.ndarray) -> np.ndarray:
-    """Burst ratio of the week each referring site first appeared for its target.
+def _velocity(target: np.ndarray, pair: np.ndarray, week: np.ndarray) -> np.ndarray:
+    """Per (site, target) pair: burst ratio of the week the site first appeared for its target.
 
     Each (target, site) pair's first week counts one new referring site for its target; the ratio
     is that week's count over the median count of the 8 weeks before (at least 1).
     """
     known = week >= 0
     if not known.any():
-        return np.full(len(week), np.nan)
+        return np.full(pair.max() + 1, np.nan)
     first = np.full(pair.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, pair[known], week[known])
     pair_target = np.zeros(len(first), dtype=np.int64)
@@ -76,4 +74,4 @@ def _velocity(target: np.ndarray, site: np.ndarray, pair: np.ndarray, week: np.n
     ratio = counts / np.maximum(np.median(prior, axis=1), 1.0)
     pair_ratio = np.full(len(first), np.nan)
     pair_ratio[seen] = ratio[np.searchsorted(uniq, key)]
-    return pair_ratio[pair]
+    return pair_ratio
