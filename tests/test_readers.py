@@ -370,3 +370,32 @@ def test_large_files_infer_types_but_keep_text_columns_as_text(tmp_path, monkeyp
     assert links["domain_rating"].iloc[0] == 31 and links["nofollow"].iloc[0] == False  # noqa: E712
     assert links["source_row"].tolist() == list(range(1, 101))
     assert any("'Anchor' holds only numbers in records 1–50" in p for p in problems)
+
+
+def test_worker_threads_change_nothing(tmp_path, monkeypatch):
+    """Chunks canonicalised on worker threads come out in file order, rejects and notes included."""
+    from toxiclinks import readers
+
+    rows = []
+    for i in range(230):
+        row = ahrefs_row(Referring_page_URL=f"https://s{i}.example.com/p{i}", Anchor=f"anchor {i}")
+        if i % 37 == 5:
+            row["Referring page URL"] = "javascript:alert(1)"
+        if i % 41 == 7:
+            row["Domain rating"] = "high"
+        rows.append(row)
+    path = write_csv(tmp_path / "w.csv", AHREFS_HEADER, rows)
+    results = {}
+    for workers in (1, 3):
+        monkeypatch.setattr(readers, "_WORKERS", workers)
+        problems: list[str] = []
+        chunks = list(readers.iter_export(path, chunk_rows=20, problems=problems))
+        links = pd.concat([c for c, _ in chunks], ignore_index=True)
+        rejects = pd.concat([r for _, r in chunks], ignore_index=True)
+        results[workers] = (links, rejects, problems)
+    (links1, rejects1, problems1), (links3, rejects3, problems3) = results[1], results[3]
+    pd.testing.assert_frame_equal(links1, links3)
+    pd.testing.assert_frame_equal(rejects1, rejects3)
+    assert problems1 == problems3 and any("'Domain rating': 6 value(s)" in p for p in problems3)
+    assert list(rejects3["line"]) == [i + 2 for i in range(230) if i % 37 == 5]
+    assert list(links3["source_row"]) == [i + 1 for i in range(230) if i % 37 != 5]
