@@ -243,11 +243,10 @@ def iter_export(path: str | Path, format: str | None = None, *, chunk_rows: int 
                         if len(raw) or len(skipped)))
     stats = _ValueStats()
     rows_seen = 0
-    for (links, bad, chunk_stats), (raw, skipped, _) in _in_order(
-            lambda item: _to_canonical(item[0], det, item[2]), raw_chunks):
+    for links, bad, chunk_stats, n_raw in _in_order(_canonical_chunk(det), raw_chunks):
         stats.extend(chunk_stats)
-        rows_seen += len(raw)
-        yield links, pd.concat([skipped, bad], ignore_index=True) if len(skipped) else bad
+        rows_seen += n_raw
+        yield links, bad
     if rows_seen == 0 and det.format is not formats.URL_LIST:
         problems.append("the file has a header but no data rows")
     problems.extend(stats.messages())
@@ -257,26 +256,38 @@ def iter_export(path: str | Path, format: str | None = None, *, chunk_rows: int 
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
-def _in_order(work: Callable[[_T], _R], items: Iterator[_T]) -> Iterator[tuple[_R, _T]]:
-    """``(work(item), item)`` for each item, computed on worker threads, yielded in input order."""
+def _canonical_chunk(det: Detected) -> Callable[[tuple[pd.DataFrame, pd.DataFrame, np.ndarray | None]],
+                                                tuple[pd.DataFrame, pd.DataFrame, _ValueStats, int]]:
+    """The work for one raw chunk: canonical links, rejects (parser's first), value stats, raw rows."""
+    def work(item: tuple[pd.DataFrame, pd.DataFrame, np.ndarray | None]):
+        raw, skipped, lines = item
+        links, bad, stats = _to_canonical(raw, det, lines)
+        return links, pd.concat([skipped, bad], ignore_index=True) if len(skipped) else bad, stats, len(raw)
+    return work
+
+
+def _in_order(work: Callable[[_T], _R], items: Iterator[_T]) -> Iterator[_R]:
+    """``work(item)`` for each item, computed on worker threads, yielded in input order.
+
+    At most one item more than there are workers is in flight, and items are dropped once worked
+    on, so a slow consumer holds a few results, not a queue of raw chunks.
+    """
     if _WORKERS == 1:
-        for item in items:
-            yield work(item), item
+        yield from map(work, items)
         return
     load_suffix_list()  # built once here, not raced for by the workers
-    pending: deque[tuple[Future[_R], _T]] = deque()
+    pending: deque[Future[_R]] = deque()
     pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="toxiclinks-read")
     try:
         for item in items:
-            pending.append((pool.submit(work, item), item))
-            if len(pending) > _WORKERS:
-                future, done = pending.popleft()
-                yield future.result(), done
+            pending.append(pool.submit(work, item))
+            del item
+            if len(pending) > _WORKERS:  # every worker busy while the parser reads the next chunk
+                yield pending.popleft().result()
         while pending:
-            future, done = pending.popleft()
-            yield future.result(), done
+            yield pending.popleft().result()
     finally:  # also when the consumer stops early or a chunk failed
-        for future, _ in pending:
+        for future in pending:
             future.cancel()
         pool.shutdown(wait=True)
 
