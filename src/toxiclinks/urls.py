@@ -393,8 +393,9 @@ def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     distinct values (the target pages) is normalised once per value.
     """
     text = pc.fill_null(pc.utf8_trim_whitespace(arrow_strings(col.astype("string"))), "")
-    encoded = text.dictionary_encode()
-    if 2 * len(encoded.dictionary) < len(text):
+    sample = text.slice(0, 1000)
+    if 4 * len(pc.unique(sample)) < len(sample):  # hashing every value only pays when most repeat
+        encoded = text.dictionary_encode()
         urls, errors = _normalize_urls(encoded.dictionary)
         urls, errors = urls.take(encoded.indices), errors.take(encoded.indices)
     else:
