@@ -62,6 +62,7 @@ _SCRIPT_NAMES = (("CYRILLIC", "cyrillic"), ("CJK", "cjk"), ("HIRAGANA", "cjk"), 
                  ("THAI", "thai"), ("DEVANAGARI", "devanagari"))
 
 
+@lru_cache(maxsize=10_000)
 def brand_of(site: str) -> tuple[str, str]:
     """The brand a target site's anchors would use: ("gearexample", "gear example")."""
     label = site.split(".")[0] if site else ""
