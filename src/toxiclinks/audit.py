@@ -237,21 +237,24 @@ def anchor_counts(links: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
 
 def anchor_alarms(counts: pd.DataFrame) -> list[str]:
     """Over-optimisation alarms: one keyword anchor ≥ 30% of ≥ 10 links; money anchors ≥ 20%."""
-    alarms = []
     counts = counts.groupby(["target", "anchor", "cls"], sort=False)["n"].sum().reset_index()
-    for target, group in counts.groupby("target", sort=False):
-        total = int(group["n"].sum())
-        if total < 10:
-            continue
-        keyword = group[group["cls"].isin(_KEYWORD_CLASSES)]
-        if len(keyword):
-            top = keyword.groupby("anchor", sort=False)["n"].sum().sort_values(ascending=False, kind="stable")
-            if top.iloc[0] / total >= 0.3:
-                alarms.append(f"{target}: the keyword anchor '{top.index[0]}' is {top.iloc[0] / total:.0%} "
-                              f"of {total:,} links (natural profiles are led by brand and URL anchors)")
-        exact_share = group.loc[group["cls"] == "exact-match commercial", "n"].sum() / total
+    totals = counts.groupby("target", sort=False)["n"].sum()  # targets in order of appearance
+    keyword = counts[counts["cls"].isin(_KEYWORD_CLASSES)].groupby(["target", "anchor"], sort=False)["n"].sum()
+    # Per target, its most used keyword anchor (the first one seen on ties).
+    top = keyword.reset_index().sort_values("n", ascending=False, kind="stable").drop_duplicates("target")
+    top = top.set_index("target")
+    exact = counts[counts["cls"] == "exact-match commercial"].groupby("target", sort=False)["n"].sum()
+    alarms = []
+    for target, total in totals[totals >= 10].items():
+        if target in top.index and top.at[target, "n"] / total >= 0.3:
+            anchor, n = top.at[target, "anchor"], top.at[target, "n"]
+            alarms.append(f"{target}: the keyword anchor '{anchor}' is {n / total:.0%} "
+                          f"of {total:,} links (natural profiles are led by brand and URL anchors)")
+        exact_share = exact.get(target, 0) / total
         if exact_share >= 0.2:
             alarms.append(f"{target}: {exact_share:.0%} of anchors are exact-match commercial keywords")
+        if len(alarms) >= 20:
+            break
     return alarms[:20]
 
 
