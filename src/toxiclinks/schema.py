@@ -79,6 +79,11 @@ KIND: dict[str, str] = {f.name: f.kind for f in FIELDS}
 _DTYPES = {"str": "string", "bool": "boolean", "float": "Float64", "datetime": "datetime64[ns]"}
 
 
+def dtype(name: str) -> str:
+    """The pandas dtype of canonical field ``name``."""
+    return _DTYPES[KIND[name]]
+
+
 def empty_table(n: int = 0) -> pd.DataFrame:
     """A canonical table of ``n`` rows, every field missing."""
     return pd.DataFrame({name: missing(name, pd.RangeIndex(n)) for name in COLUMNS})

@@ -35,7 +35,7 @@ from . import disavow, schema  # noqa: E402
 from .errors import ToxiclinksError  # noqa: E402
 from .labels import LabelStore  # noqa: E402
 from .model import load  # noqa: E402
-from .readers import UNKNOWN_SUFFIX, add_hosts, read_export, unknown_suffix  # noqa: E402
+from .readers import UNKNOWN_SUFFIX, host_columns, read_export, unknown_suffix  # noqa: E402
 from .score import score  # noqa: E402
 from .urls import URLError, normalize_url  # noqa: E402
 
@@ -249,12 +249,7 @@ def links_frame(links: list[Link]) -> tuple[pd.DataFrame, list[int], list[Reject
                 continue
         rows.append(values)
         kept.append(i)
-    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["source_url"])
-    for column in ("first_seen", "last_seen"):
-        if column in frame:
-            frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce").dt.tz_convert(None)
-    table = schema.conform(frame)
-    add_hosts(table)
+    table = schema.from_columns(_typed_columns(rows), pd.RangeIndex(len(rows)))
     missing_suffix = unknown_suffix(table)
     for pos in np.flatnonzero(missing_suffix):
         rejected.append(Rejected(index=kept[pos], field="source_url",
@@ -264,6 +259,23 @@ def links_frame(links: list[Link]) -> tuple[pd.DataFrame, list[int], list[Reject
         table = table.loc[keep].reset_index(drop=True)
         kept = [k for k, ok in zip(kept, keep, strict=True) if ok]
     return table, kept, sorted(rejected, key=lambda r: r.index)
+
+
+def _typed_columns(rows: list[dict]) -> dict[str, pd.Series]:
+    """Canonical columns of the given links, each built once in its canonical dtype (a column
+    no link sets is left out: missing), with the host columns derived from the URLs."""
+    columns: dict[str, pd.Series] = {}
+    for name in Link.model_fields:
+        values = [row[name] for row in rows]
+        if name not in schema.KIND or all(v is None for v in values):
+            continue
+        if schema.KIND[name] == "datetime":
+            columns[name] = pd.Series(pd.to_datetime(values, utc=True, errors="coerce").tz_convert(None))
+        else:
+            columns[name] = pd.Series(pd.array(values, dtype=schema.dtype(name)))
+    urls = columns.get("source_url", pd.Series([], dtype="string"))
+    columns.update(host_columns(urls, columns.get("target_url")))
+    return columns
 
 
 @bentoml.service(name="toxiclinks", traffic={"timeout": 120, "concurrency": 32},
