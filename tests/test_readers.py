@@ -399,3 +399,22 @@ def test_worker_threads_change_nothing(tmp_path, monkeypatch):
     assert problems1 == problems3 and any("'Domain rating': 6 value(s)" in p for p in problems3)
     assert list(rejects3["line"]) == [i + 2 for i in range(230) if i % 37 == 5]
     assert list(links3["source_row"]) == [i + 1 for i in range(230) if i % 37 != 5]
+
+
+def test_batch_url_normalisation_agrees_with_the_one_url_normaliser():
+    """The vectorised fast path never accepts what normalize_url would change or reject."""
+    from toxiclinks.urls import URLError, normalize_url, normalize_url_series
+
+    cases = ["https://a.com/a?", "https://a.com/a?#x", "https://a.com/?", "https://a..com/", "https://a.com./",
+             "https://-a.com/", "https://a-.com/", "https://a_b.com/", "https://a.com/a=1?", "https://a.com/a?b=1",
+             "https://a.b.example.co.uk/x/y.html?q=1&r=2#c-1", "https://" + "a" * 250 + ".com/",
+             "https://a.com/" + "x" * 2100, "https://" + "a." * 130 + "com/p", "http://1.2.3.4/", "HTTPS://A.com/",
+             "https://a.com/p?x=%zz", "https://a.com:443/", "https://a.com/a b", "https://a.com/%7e", " https://a.com/ "]
+    got, errors = normalize_url_series(pd.Series(cases * 200, dtype="string"))  # > 1 sample: both paths
+    for i, case in enumerate(cases * 200):
+        try:
+            want, reason = normalize_url(case), None
+        except URLError as exc:
+            want, reason = None, str(exc)
+        assert (None if pd.isna(got[i]) else got[i]) == want, case
+        assert pd.isna(errors[i]) == (reason is None), case

@@ -26,9 +26,12 @@ import tldextract
 MAX_URL_LENGTH = 2048
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-# Already-canonical URLs skip the Python normaliser: lower-case http(s) host, no port,
-# a path of printable ASCII without fragments, spaces or percent-escape surprises.
-_CANONICAL_URL = r"^https?://[a-z0-9.-]+\.[a-z0-9-]+/[!$&'()*+,\-./0-9:;=?@A-Z_a-z~%]*$"
+# Already-canonical URLs skip the Python normaliser: a lower-case http(s) host of valid labels,
+# no port, a path of printable ASCII without fragments or spaces, not ending in an empty query
+# ("?"), which the normaliser drops. Lengths are checked apart (see _normalize_urls).
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
+_CANONICAL_URL = (rf"^https?://{_LABEL}(?:\.{_LABEL})+"
+                  r"/(?:[!$&'()*+,\-./0-9:;=?@A-Z_a-z~%]*[!$&'()*+,\-./0-9:;=@A-Z_a-z~%])?$")
 _OPAQUE_SCHEME_RE = re.compile(r"^(javascript|mailto|data|tel|file|about|vbscript|ftp|news|irc):", re.I)
 _HOST_OK = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$")
 # Characters left alone when percent-encoding a path or query; '%' keeps existing escapes intact.
@@ -408,6 +411,12 @@ def _normalize_urls(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """:func:`normalize_url_series` on trimmed Arrow strings: URLs and reasons, each null where none."""
     unfragmented = pc.list_element(pc.split_pattern(text, "#", max_splits=1), 0)
     fast = pc.match_substring_regex(unfragmented, _CANONICAL_URL).to_numpy(zero_copy_only=False)
+    length = pc.utf8_length(text).to_numpy(zero_copy_only=False)
+    fast &= length <= MAX_URL_LENGTH
+    long_host = np.flatnonzero(fast & (length > 253 + len("https://")))  # a host may be too long
+    if len(long_host):
+        hosts = pc.list_element(pc.split_pattern(unfragmented.take(long_host), "/", max_splits=3), 2)
+        fast[long_host] = pc.utf8_length(hosts).to_numpy(zero_copy_only=False) <= 253
     urls = pc.if_else(fast, unfragmented, None)
     errors = pa.nulls(len(text), pa.string())
     slow = np.flatnonzero(~fast)
