@@ -226,6 +226,7 @@ class _PyHosts:
         self.odd = np.array([h[-1:].isdigit() or h[:1] == "[" or "xn--" in h for h in hosts], dtype=bool)
 
     def host(self, i: int) -> str:
+        """Host number ``i``."""
         return self.hosts[i]
 
     def positions(self, k: int) -> np.ndarray:
@@ -250,6 +251,7 @@ class _ArrowHosts:
         self._tails: dict[int, pa.Array] = {0: pa.repeat(pa.scalar("", pa.string()), len(hosts))}
 
     def host(self, i: int) -> str:
+        """Host number ``i``."""
         return self.hosts[i].as_py()
 
     def tail(self, k: int) -> pa.Array:
@@ -265,10 +267,12 @@ class _ArrowHosts:
         return self._tails[k]
 
     def positions(self, k: int) -> np.ndarray:
+        """Index of each host's last ``k`` labels among the suffix rules (-1: none)."""
         found = pc.index_in(self.tail(k), value_set=_suffix_sets().names)
         return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
     def pick(self, ks: np.ndarray) -> pa.Array:
+        """The last ``ks[i]`` labels of host i ("" for 0)."""
         whole = ks >= self.n_labels  # the host itself: no need to cut its every tail
         top = int(ks[~whole].max(initial=0))
         choice = np.where(whole, top + 1, ks).astype(np.int8)
@@ -276,6 +280,7 @@ class _ArrowHosts:
 
 
 def _n_labels(name: str) -> int:
+    """Number of labels in a name ("" has none)."""
     return name.count(".") + 1 if name else 0
 
 
@@ -345,6 +350,7 @@ def _split(hosts: _PyHosts | _ArrowHosts) -> dict[str, np.ndarray | pa.Array]:
 
 
 def _starts_with_www(names: np.ndarray | pa.Array) -> np.ndarray:
+    """Whether each name starts with "www."."""
     if isinstance(names, pa.Array):
         return pc.starts_with(names, "www.").to_numpy(zero_copy_only=False)
     return np.array([n.startswith("www.") for n in names], dtype=bool)
