@@ -31,7 +31,14 @@ import pyarrow.compute as pc
 
 from . import formats, schema
 from .errors import EmptyInputError, EncodingError, InputError, UnknownFormatError
-from .urls import arrow_strings, host_of, load_suffix_list, normalize_url_series, split_hosts_arrow
+from .urls import (
+    arrow_strings,
+    host_of,
+    load_suffix_list,
+    normalize_url_series,
+    split_hosts_arrow,
+    url_hosts,
+)
 
 #: A cell longer than this is not a real export value (anchors, titles and contexts are short).
 MAX_CELL = 32_768
@@ -497,8 +504,7 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, physical_lines: np.ndarray |
         if kind == "str":
             if canonical in ("source_url", "target_url"):
                 continue
-            trimmed = pc.utf8_trim_whitespace(arrow_strings(col))
-            out[canonical] = pd.array(_blank_as_missing(trimmed), dtype="string")
+            out[canonical] = pd.array(_trimmed(col), dtype="string")
         elif kind == "bool" or canonical == "lost":
             out[canonical] = _parse_bool(col, canonical, fmt, lines, stats, header_name)
         elif kind == "float":
@@ -595,8 +601,7 @@ def _parse_date(col: pd.Series, lines: np.ndarray, stats: _ValueStats, header_na
     """ISO dates (tools) and m/d/yy or m/d/yyyy (Excel re-saves)."""
     if _is_text(col):
         try:  # Arrow parses a column of plain ISO dates several times faster than pandas
-            stamps = pc.cast(_blank_as_missing(pc.utf8_trim_whitespace(arrow_strings(col))),
-                             pa.timestamp("ns"))
+            stamps = pc.cast(_trimmed(col), pa.timestamp("ns"))
             return pd.Series(stamps.to_numpy(zero_copy_only=False), index=col.index)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass  # other layouts, time zones, bad values: pandas below, value by value
@@ -671,7 +676,7 @@ def host_columns(source_url: pd.Series, target_url: pd.Series | None) -> dict[st
         if url_col is None:
             continue
         urls = arrow_strings(url_col)
-        hosts = pc.list_element(pc.split_pattern(urls, "/", max_splits=3), 2)  # scheme://host/…
+        hosts = url_hosts(urls)
         if pc.any(pc.match_substring(hosts, ":")).as_py():  # a port or an IPv6 address (rare)
             hosts = pa.array([None if u is None else host_of(u) for u in urls.to_pylist()], type=pa.string())
         encoded = hosts.dictionary_encode()
@@ -687,6 +692,11 @@ def _max_bytes(col: pd.Series) -> int:
     """Length in bytes of the longest cell of a text column (at least its length in characters)."""
     longest = pc.max(pc.binary_length(arrow_strings(col))).as_py()
     return longest or 0
+
+
+def _trimmed(col: pd.Series) -> pa.Array:
+    """A raw text column trimmed of whitespace, blank cells as nulls."""
+    return _blank_as_missing(pc.utf8_trim_whitespace(arrow_strings(col)))
 
 
 def _blank_as_missing(values: pa.Array) -> pa.Array:

@@ -100,14 +100,14 @@ def missing(name: str, index: pd.Index) -> pd.Series:
         values = pd.arrays.FloatingArray(np.zeros(n), np.ones(n, dtype=bool))
     else:
         values = np.full(n, np.datetime64("NaT", "ns"))
-    return pd.Series(values, index=index, dtype=_DTYPES[kind])
+    return pd.Series(values, index=index, dtype=dtype(name))
 
 
 def is_canonical(frame: pd.DataFrame) -> bool:
     """Whether ``frame`` already has the canonical columns, in order, with canonical dtypes."""
     if list(frame.columns[: len(COLUMNS)]) != list(COLUMNS):
         return False
-    return all(str(frame[name].dtype) == _DTYPES[KIND[name]] for name in COLUMNS)
+    return all(str(frame[name].dtype) == dtype(name) for name in COLUMNS)
 
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
@@ -120,10 +120,9 @@ def from_columns(columns: Mapping[str, pd.Series | pd.api.extensions.ExtensionAr
     """A canonical table from the columns given (aligned with ``index``); the rest missing."""
     out = {}
     for name in COLUMNS:
-        dtype = _DTYPES[KIND[name]]
         if name in columns:
             col = columns[name]
-            out[name] = col if str(col.dtype) == dtype else col.astype(dtype)
+            out[name] = col if str(col.dtype) == dtype(name) else col.astype(dtype(name))
             if isinstance(out[name], pd.Series):
                 out[name] = out[name].array
         else:

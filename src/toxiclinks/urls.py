@@ -421,7 +421,7 @@ def _normalize_urls(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     fast &= length <= MAX_URL_LENGTH
     long_host = np.flatnonzero(fast & (length > 253 + len("https://")))  # a host may be too long
     if len(long_host):
-        hosts = pc.list_element(pc.split_pattern(unfragmented.take(long_host), "/", max_splits=3), 2)
+        hosts = url_hosts(unfragmented.take(long_host))
         fast[long_host] = pc.utf8_length(hosts).to_numpy(zero_copy_only=False) <= 253
     urls = pc.if_else(fast, unfragmented, None)
     errors = pa.nulls(len(text), pa.string())
@@ -441,6 +441,11 @@ def _normalize_urls(text: pa.Array) -> tuple[pa.Array, pa.Array]:
         urls = pc.replace_with_mask(urls, mask, pa.array(fixed, type=pa.string()))
         errors = pc.replace_with_mask(errors, mask, pa.array(reasons, type=pa.string()))
     return urls, errors
+
+
+def url_hosts(urls: pa.Array) -> pa.Array:
+    """Host (with any port) of each ``scheme://host/…`` URL, vectorised; null for null."""
+    return pc.list_element(pc.split_pattern(urls, "/", max_splits=3), 2)
 
 
 def site_entry(text: str) -> str:

@@ -11,7 +11,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..urls import host_of, host_table
 from .lexicons import GENERIC
 from .text import is_commercial, money_category, pair_codes, tokens, topic_category, url_words
 
@@ -134,15 +133,13 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     codes, first = pair_codes(anchor, target_url)
     table = np.zeros((len(first), 5), dtype=np.float64)
     anchors, urls = anchor.to_numpy(dtype=object, na_value=None), target_url.to_numpy(dtype=object)
-    target_hosts = {url: host_of(url) for url in set(urls[first]) if url}
-    split = host_table(target_hosts.values())
-    sites = {url: split[host].site for url, host in target_hosts.items()}
+    sites = links["target_site"].fillna("").to_numpy(dtype=object)  # split by the reader already
     for i, row in enumerate(first):
         text, url = anchors[row], urls[row]
         if text is None:
             table[i] = np.nan
             continue
-        site, path_words, expected = _target_info(url, sites.get(url, ""))
+        site, path_words, expected = _target_info(url, sites[row] if url else "")
         cls, money_code, money_hits, commercial = classify(text, site, path_words)
         script = _anchor_info(text.strip())[-1] if text.strip() else ""
         mismatch = float(bool(script) and bool(expected) and script != expected)
