@@ -74,6 +74,9 @@ import json, resource, sys, time
 from pathlib import Path
 PATH, MODEL = sys.argv[1], sys.argv[2]
 out = {{}}
+if {tuned}:  # set up as the toxiclinks command does (the bare read_csv reference is left alone)
+    from toxiclinks.config import tune_memory
+    tune_memory()
 {body}
 out['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print('RESULT' + json.dumps(out))
@@ -82,7 +85,7 @@ print('RESULT' + json.dumps(out))
 
 def run_step(name: str, path: Path, model: str) -> dict:
     """Run one step in a fresh interpreter; return its measurements."""
-    code = RUNNER.format(body=STEPS[name])
+    code = RUNNER.format(body=STEPS[name], tuned=name != "read_csv")
     proc = subprocess.run([sys.executable, "-c", code, str(path), model], capture_output=True, text=True)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
     if line is None:

@@ -34,10 +34,12 @@ def many(n: int) -> list[dict]:
 
 def bare_pipeline(model_path: str, repeats: int = 200) -> tuple[float, float]:
     """p50 seconds of the in-process scoring call for 1 link and for 1,000 links."""
+    from toxiclinks.config import tune_memory
     from toxiclinks.model import load
     from toxiclinks.score import score
     from toxiclinks.service import Link, links_frame
 
+    tune_memory()  # as the service does
     model = load(model_path)
     one = [Link(**LINK)]
     thousand = [Link(**d) for d in many(1000)]

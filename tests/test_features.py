@@ -104,6 +104,36 @@ def test_anchor_classes():
     assert classify("Jane Smith", site, words)[0] == 7
 
 
+def test_batch_anchor_features_equal_one_link_at_a_time(fitted):
+    """Anchors, targets and pairs are worked on once each; every link still gets its own answer."""
+    from toxiclinks.features.anchor import _target_info
+
+    anchors = ["TrailGear", "  cheap hiking boots ", "cheap hiking boots", "TrailGear hiking boots", None, "",
+               "click here", "https://trailgear.com/", "boots", "Jane Smith", "казино онлайн", "simple club",
+               "Simple Club cheap boots", "!!!"]
+    targets = ["https://trailgear.com/hiking-boots", "https://trailgear.com/", "https://simpleclub.org/boots",
+               "https://example.ru/", ""]
+    rows = [dict(source_url=f"https://s{i}.example.org/", anchor=a, target_url=t or None)
+            for i, (a, t) in enumerate((a, t) for a in anchors for t in targets)]
+    f = features_of(fitted, rows)
+    for i, row in enumerate(rows):
+        if row["anchor"] is None:
+            assert np.isnan(f.iloc[i]["anchor__class"]) and np.isnan(f.iloc[i]["anchor__length"])
+            continue
+        url = row["target_url"] or ""
+        site, words, _ = _target_info(url, url.split("/")[2] if url else "")
+        want = classify(row["anchor"], site, words)
+        got = tuple(int(f.iloc[i][k]) for k in ("anchor__class", "anchor__money_category", "anchor__money_words",
+                                                 "anchor__commercial_words"))
+        assert got == want, row
+        assert f.iloc[i]["anchor__length"] == len(row["anchor"])
+        assert f.iloc[i]["anchor__word_count"] == len(row["anchor"].split())
+    classes = {(r["anchor"], r["target_url"]): f.iloc[i]["anchor__class"] for i, r in enumerate(rows)}
+    assert classes[("TrailGear hiking boots", "https://trailgear.com/hiking-boots")] == 6
+    assert classes[("boots", "https://simpleclub.org/boots")] == 5  # a word of the target URL
+    assert classes[("boots", "https://example.ru/")] in (5, 7) and classes[("Simple Club cheap boots", targets[2])] == 6
+
+
 def test_over_optimised_profile_and_same_anchor_from_many_sites(fitted):
     rows = [dict(source_url=f"https://blog{i}.com/p", target_url="https://trailgear.com/", anchor="cheap hiking boots")
             for i in range(8)] + [dict(source_url="https://x.example.org/", target_url="https://trailgear.com/", anchor="TrailGear")]
@@ -183,3 +213,11 @@ def test_vectorised_lexicon_counts_equal_the_one_text_rules():
     want = np.stack([topic_vector(tokens(t)) for t in texts] + [topic_vector([])])
     assert (got == want).all()
     assert got[:-1].sum() > len(texts)  # the lexicon words were found
+
+
+def test_url_noise_words_are_in_no_lexicon():
+    """Source URLs are counted with their scheme and extensions: these must never be topic words."""
+    from toxiclinks.features.text import money_category, topic_category
+    from toxiclinks.features.topic import URL_NOISE
+
+    assert all(topic_category(w) < 0 and money_category(w) < 0 for w in URL_NOISE)

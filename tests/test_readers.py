@@ -418,3 +418,25 @@ def test_batch_url_normalisation_agrees_with_the_one_url_normaliser():
             want, reason = None, str(exc)
         assert (None if pd.isna(got[i]) else got[i]) == want, case
         assert pd.isna(errors[i]) == (reason is None), case
+
+
+def test_host_columns_agree_with_one_url_at_a_time():
+    """Hosts cut per distinct URL (repeating targets) or per row, ports and IPv6 included, match host_of."""
+    from toxiclinks.readers import host_columns
+    from toxiclinks.urls import host_of, split_host
+
+    urls = ["https://www.a.example.co.uk/x", "http://b.blogspot.com:8080/p", "http://[2001:db8::1]:81/",
+            "https://1.2.3.4/q", None, "https://x.y.z.github.io/#f", "https://c.com/a/b/c"]
+    for repeat in (600, 1):  # mostly repeats (per distinct URL), then distinct URLs (per row)
+        column = pd.Series([u if u is None else u.replace("/x", f"/x{i}") if repeat == 1 else u
+                            for i in range(repeat) for u in urls], dtype="string")
+        got = host_columns(column, column)
+        for i, url in enumerate(column):
+            if pd.isna(url):
+                assert pd.isna(got["source_host"][i]) and pd.isna(got["target_site"][i])
+                continue
+            one = split_host(host_of(url))
+            assert got["source_host"][i] == host_of(url)
+            assert (got["source_site"][i], got["source_domain"][i], got["target_site"][i]) == (
+                one.site, one.registered_domain, one.site), url
+            assert (got["source_suffix"][i] if pd.notna(got["source_suffix"][i]) else "") == one.suffix, url

@@ -216,9 +216,10 @@ _REGISTRARS: list = []
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``toxiclinks`` console script."""
-    from .config import quiet_third_parties
+    from .config import quiet_third_parties, tune_memory
 
     quiet_third_parties()
+    tune_memory()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

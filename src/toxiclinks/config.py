@@ -1,11 +1,12 @@
 """Where toxiclinks keeps its state, and the environment it runs third-party tools in.
 
 Nothing here runs at import time: callers ask for :func:`home` or call
-:func:`quiet_third_parties` at their entry point (CLI, service, training).
+:func:`quiet_third_parties` and :func:`tune_memory` at their entry point (CLI, service).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -32,6 +33,21 @@ def quiet_third_parties() -> None:
     for key, value in TELEMETRY_OFF.items():
         os.environ.setdefault(key, value)
     os.environ.setdefault("BENTOML_HOME", str(home() / "bentoml"))
+
+
+def tune_memory() -> None:
+    """Give Arrow's buffers to jemalloc, unless ``ARROW_DEFAULT_MEMORY_POOL`` names a pool.
+
+    pyarrow's default (mimalloc) hands freed chunks back to the system, so the reader's worker
+    threads spend their time faulting the same memory in again, contending for the process's page
+    tables; jemalloc keeps it. Measured in bench/RESULTS.md: reading ~15% faster, lower peak.
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    import pyarrow as pa
+
+    with contextlib.suppress(NotImplementedError):  # a pyarrow without jemalloc keeps its default
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
 
 
 def tracking_uri() -> str:

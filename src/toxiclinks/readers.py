@@ -35,6 +35,7 @@ from .urls import (
     arrow_strings,
     host_of,
     load_suffix_list,
+    mostly_repeats,
     normalize_url_series,
     split_hosts_arrow,
     url_hosts,
@@ -668,23 +669,37 @@ def add_hosts(table: pd.DataFrame) -> None:
         table[column] = values
 
 
+#: The columns :func:`host_columns` derives from the source and target URLs.
+HOST_COLUMNS = ("source_host", "source_site", "source_domain", "source_suffix", "source_platform",
+                "target_host", "target_site")
+
+
 def host_columns(source_url: pd.Series, target_url: pd.Series | None) -> dict[str, pd.api.extensions.ExtensionArray]:
-    """Host, site, domain, suffix and platform of the source URLs, host and site of the targets."""
+    """Host, site, domain, suffix and platform of the source URLs, host and site of the targets.
+
+    Each distinct host is split once; a column of few distinct URLs (the targets) has its hosts
+    cut once per URL.
+    """
     out = {}
     for prefix, url_col, fields in (("source", source_url, ("site", "registered_domain", "suffix", "platform")),
                                     ("target", target_url, ("site",))):
         if url_col is None:
             continue
         urls = arrow_strings(url_col)
-        hosts = url_hosts(urls)
-        if pc.any(pc.match_substring(hosts, ":")).as_py():  # a port or an IPv6 address (rare)
-            hosts = pa.array([None if u is None else host_of(u) for u in urls.to_pylist()], type=pa.string())
-        encoded = hosts.dictionary_encode()
-        parts = split_hosts_arrow(encoded.dictionary)
-        out[f"{prefix}_host"] = pd.array(hosts, dtype="string")
+        if mostly_repeats(urls):
+            by_url = urls.dictionary_encode()
+            encoded = url_hosts(by_url.dictionary).dictionary_encode()
+            distinct, indices = encoded.dictionary, encoded.indices.take(by_url.indices)
+        else:
+            encoded = url_hosts(urls).dictionary_encode()
+            distinct, indices = encoded.dictionary, encoded.indices
+        if pc.any(pc.match_substring(distinct, ":")).as_py():  # a port or an IPv6 address (rare)
+            distinct = pa.array([host_of(f"http://{h}") for h in distinct.to_pylist()], type=pa.string())
+        parts = split_hosts_arrow(distinct)
+        out[f"{prefix}_host"] = pd.array(distinct.take(indices), dtype="string")
         for attr in fields:
             column = f"{prefix}_{'domain' if attr == 'registered_domain' else attr}"
-            out[column] = pd.array(_blank_as_missing(parts[attr]).take(encoded.indices), dtype="string")
+            out[column] = pd.array(_blank_as_missing(parts[attr]).take(indices), dtype="string")
     return out
 
 

@@ -20,7 +20,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, Literal
 
-from .config import quiet_third_parties
+from .config import quiet_third_parties, tune_memory
 
 # BentoML reads its telemetry and home settings when it is imported, so they go first.
 quiet_third_parties()
@@ -284,6 +284,7 @@ class Toxiclinks:
     """Scores backlinks with the toxiclinks model named by ``TOXICLINKS_MODEL`` (or the default)."""
 
     def __init__(self) -> None:
+        tune_memory()
         self.location = os.environ.get("TOXICLINKS_MODEL") or None
         self.model = self._load()
         self._token = os.environ.get("TOXICLINKS_API_TOKEN", "")

@@ -181,7 +181,6 @@ HOST_FIELDS = ("site", "registered_domain", "suffix", "platform", "is_ip")
 
 
 _SMALL = 512  # below this many hosts, plain Python beats vectorised calls
-_DEEP = 3  # tails up to this many labels are cut for every host at once; deeper ones per host
 
 
 @dataclass(frozen=True)
@@ -242,13 +241,24 @@ class _PyHosts:
 
 
 class _ArrowHosts:
-    """Hosts as one Arrow array: tails cut with vectorised regexes (large batches)."""
+    """Hosts as one Arrow array: tails cut at dot positions found with numpy (large batches)."""
 
     def __init__(self, hosts: pa.Array) -> None:
         self.hosts = hosts
-        self.n_labels = pc.count_substring(hosts, ".").to_numpy(zero_copy_only=False).astype(np.int64) + 1
-        self.odd = pc.match_substring_regex(hosts, r"^\[|[0-9]$|xn--").to_numpy(zero_copy_only=False)
-        self._tails: dict[int, pa.Array] = {0: pa.repeat(pa.scalar("", pa.string()), len(hosts))}
+        self.offsets, data = _string_buffers(hosts)
+        self.data = data
+        dots = np.flatnonzero(data == ord("."))
+        self.dots = dots if len(dots) else np.zeros(1, dtype=np.int64)
+        # Dots of host i are dots[first[i]:end[i]]; its labels are one more than its dots.
+        first = np.searchsorted(dots, self.offsets[:-1])
+        self.end = np.searchsorted(dots, self.offsets[1:])
+        self.n_labels = (self.end - first + 1).astype(np.int64)
+        lengths = np.diff(self.offsets)
+        last = data[np.maximum(self.offsets[1:] - 1, 0)] if len(data) else np.zeros(len(hosts), np.uint8)
+        first_byte = data[np.minimum(self.offsets[:-1], len(data) - 1)] if len(data) else last
+        self.odd = ((lengths > 0) & (((last >= ord("0")) & (last <= ord("9"))) | (first_byte == ord("[")))
+                    | pc.match_substring(hosts, "xn--").to_numpy(zero_copy_only=False))
+        self._tails: dict[int, pa.Array] = {}
 
     def host(self, i: int) -> str:
         """Host number ``i``."""
@@ -257,26 +267,67 @@ class _ArrowHosts:
     def tail(self, k: int) -> pa.Array:
         """Each host's last ``k`` labels (null when it has fewer)."""
         if k not in self._tails:
-            if k <= _DEEP:
-                self._tails[k] = pc.extract_regex(self.hosts, rf"(?P<t>(?:[^.]+\.){{{k - 1}}}[^.]+)$").field(0)
-            else:  # few hosts have this many labels: cut only theirs
-                deep = np.full(len(self.hosts), None, dtype=object)
-                rows = np.flatnonzero(self.n_labels >= k)
-                deep[rows] = [".".join(h.split(".")[-k:]) for h in self.hosts.take(rows).to_pylist()]
-                self._tails[k] = pa.array(deep, type=pa.string())
+            self._tails[k] = self.pick(np.full(len(self.n_labels), k), valid=self.n_labels >= k)
         return self._tails[k]
 
     def positions(self, k: int) -> np.ndarray:
         """Index of each host's last ``k`` labels among the suffix rules (-1: none)."""
+        deep = np.flatnonzero(self.n_labels >= k)
+        if 8 * len(deep) < len(self.n_labels):  # few hosts this deep: look up only theirs
+            found = np.full(len(self.n_labels), -1, dtype=np.int64)
+            get = _suffix_sets().position.get
+            found[deep] = [get(t, -1) for t in self.pick(np.full(len(deep), k), rows=deep).to_pylist()]
+            return found
         found = pc.index_in(self.tail(k), value_set=_suffix_sets().names)
         return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
-    def pick(self, ks: np.ndarray) -> pa.Array:
-        """The last ``ks[i]`` labels of host i ("" for 0)."""
-        whole = ks >= self.n_labels  # the host itself: no need to cut its every tail
-        top = int(ks[~whole].max(initial=0))
-        choice = np.where(whole, top + 1, ks).astype(np.int8)
-        return pc.choose(pa.array(choice), *(self.tail(k) for k in range(top + 1)), self.hosts)
+    def pick(self, ks: np.ndarray, valid: np.ndarray | None = None, rows: np.ndarray | None = None,
+             ) -> pa.Array:
+        """The last ``ks[i]`` labels of host i ("" for 0, the whole host for all or more).
+
+        With ``rows``, only those hosts, ``ks`` giving one count per row.
+        """
+        begin, stop = self.offsets[:-1], self.offsets[1:]
+        end, n_labels = self.end, self.n_labels
+        if rows is not None:
+            begin, stop, end, n_labels = begin[rows], stop[rows], end[rows], n_labels[rows]
+        cut = self.dots[np.clip(end - ks, 0, len(self.dots) - 1)] + 1
+        start = np.where(ks >= n_labels, begin, np.where(ks <= 0, stop, cut))
+        return _substrings(self.data, start, stop, valid)
+
+
+def _string_buffers(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets (n + 1, int64) and UTF-8 bytes of an Arrow string array, without copying the bytes."""
+    width = np.dtype(np.int64 if pa.types.is_large_string(strings.type) else np.int32)
+    _, offsets, data = strings.buffers()
+    starts = np.frombuffer(offsets, dtype=width, count=len(strings) + 1, offset=strings.offset * width.itemsize)
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    return starts.astype(np.int64), raw
+
+
+def _substrings(data: np.ndarray, start: np.ndarray, stop: np.ndarray,
+                valid: np.ndarray | None = None) -> pa.Array:
+    """The strings ``data[start[i]:stop[i]]`` (null where ``valid`` is False), gathered at once.
+
+    Callers cut at ASCII bytes ('/', '.', '#'), which never fall inside a UTF-8 character.
+    """
+    lengths = np.maximum(stop - start, 0)
+    if valid is not None:
+        lengths = np.where(valid, lengths, 0)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    gather = np.repeat(start - offsets[:-1], lengths) + np.arange(offsets[-1], dtype=np.int64)
+    validity = None if valid is None or valid.all() else pa.array(valid).buffers()[1]
+    small = offsets[-1] < np.iinfo(np.int32).max
+    return pa.Array.from_buffers(pa.string() if small else pa.large_string(), len(lengths),
+                                 [validity, pa.py_buffer(offsets.astype(np.int32) if small else offsets),
+                                  pa.py_buffer(data[gather])])
+
+
+def _first_after(positions: np.ndarray, start: np.ndarray, nth: int = 0) -> np.ndarray:
+    """The ``nth`` (0-based) of the sorted ``positions`` at or after each ``start`` (int64 max if none)."""
+    padded = np.append(positions, np.full(nth + 1, np.iinfo(np.int64).max))
+    return padded[np.searchsorted(positions, start) + nth]
 
 
 def _n_labels(name: str) -> int:
@@ -320,7 +371,7 @@ def _split(hosts: _PyHosts | _ArrowHosts) -> dict[str, np.ndarray | pa.Array]:
     is_ip = np.zeros(m, dtype=bool)
     for i in np.flatnonzero(hard):
         host = hosts.host(i)
-        is_ip[i] = _is_ip(host)
+        is_ip[i] = is_ip_address(host)
         suf, dom, priv, icann, reg = _suffix_split(host)
         suffix_k[i], private[i] = _n_labels(suf), priv
         icann_suffix_k[i], registered_k[i] = _n_labels(icann), _n_labels(reg)
@@ -379,7 +430,7 @@ def split_hosts_arrow(hosts: pa.Array) -> dict[str, pa.Array]:
     return {f: pa.array(v) if f == "is_ip" or not isinstance(v, pa.Array) else v for f, v in parts.items()}
 
 
-def _is_ip(host: str) -> bool:
+def is_ip_address(host: str) -> bool:
     """An IPv4 or bracketed IPv6 address."""
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -394,6 +445,12 @@ def arrow_strings(col: pd.Series) -> pa.Array:
     return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
 
 
+def mostly_repeats(values: pa.Array) -> bool:
+    """Whether most values repeat (judged on the first 1,000): then work once per distinct value pays."""
+    sample = values.slice(0, 1000)
+    return 4 * len(pc.unique(sample)) < len(sample)
+
+
 def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Normalised URLs and, where a value is not a URL, the reason (NA where fine).
 
@@ -402,8 +459,7 @@ def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     distinct values (the target pages) is normalised once per value.
     """
     text = pc.fill_null(pc.utf8_trim_whitespace(arrow_strings(col.astype("string"))), "")
-    sample = text.slice(0, 1000)
-    if 4 * len(pc.unique(sample)) < len(sample):  # hashing every value only pays when most repeat
+    if mostly_repeats(text):
         encoded = text.dictionary_encode()
         urls, errors = _normalize_urls(encoded.dictionary)
         urls, errors = urls.take(encoded.indices), errors.take(encoded.indices)
@@ -415,7 +471,7 @@ def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _normalize_urls(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """:func:`normalize_url_series` on trimmed Arrow strings: URLs and reasons, each null where none."""
-    unfragmented = pc.list_element(pc.split_pattern(text, "#", max_splits=1), 0)
+    unfragmented = _without_fragments(text)
     fast = pc.match_substring_regex(unfragmented, _CANONICAL_URL).to_numpy(zero_copy_only=False)
     length = pc.utf8_length(text).to_numpy(zero_copy_only=False)
     fast &= length <= MAX_URL_LENGTH
@@ -441,6 +497,18 @@ def _normalize_urls(text: pa.Array) -> tuple[pa.Array, pa.Array]:
         urls = pc.replace_with_mask(urls, mask, pa.array(fixed, type=pa.string()))
         errors = pc.replace_with_mask(errors, mask, pa.array(reasons, type=pa.string()))
     return urls, errors
+
+
+def _without_fragments(text: pa.Array) -> pa.Array:
+    """Each string up to its first '#' (cut only in the few strings that have one)."""
+    offsets, data = _string_buffers(text)
+    hashes = np.flatnonzero(data == ord("#"))
+    if not len(hashes):
+        return text
+    first = _first_after(hashes, offsets[:-1])
+    rows = np.flatnonzero(first < offsets[1:])
+    cut = _substrings(data, offsets[rows], first[rows]).cast(text.type)
+    return pc.replace_with_mask(text, pa.array(first < offsets[1:]), cut)
 
 
 def url_hosts(urls: pa.Array) -> pa.Array:

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .. import reference, schema
-from ..readers import add_hosts
+from ..readers import HOST_COLUMNS, add_hosts
 from . import anchor, domain, placement, topic
 from .context import Context, ContextBuilder
 from .registry import CATEGORICAL, FEATURES
@@ -131,7 +131,7 @@ def _validate(X) -> pd.DataFrame:
         raise ValueError("the link table has no 'source_url' column")
     if schema.is_canonical(X):  # from a reader or the service: nothing to convert
         return X
-    missing_hosts = "source_host" not in X or "target_site" not in X
+    missing_hosts = any(c not in X for c in HOST_COLUMNS)
     links = schema.conform(X)
     if missing_hosts:
         add_hosts(links)

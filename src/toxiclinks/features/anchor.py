@@ -8,11 +8,9 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from .lexicons import GENERIC
-from .text import is_commercial, money_category, pair_codes, tokens, topic_category, url_words
+from .text import is_commercial, money_category, tokens, topic_category, url_words
 
 FEATURES: dict[str, str] = {
     "anchor__class": "anchor class: 0 empty, 1 brand, 2 naked URL, 3 generic, 4 exact-match "
@@ -86,31 +84,77 @@ def _anchor_info(text: str) -> tuple:
     )
 
 
+_NO_ANCHOR = ((), (), (), 0, 0, 0, False, False, "", "")  # _anchor_info of an empty anchor
+
+
+def _shared_words(anchor_words: list[tuple[str, ...]], anchor_of: np.ndarray, target_words: list[frozenset[str]],
+                  target_of: np.ndarray) -> np.ndarray:
+    """For each pair i, how many of ``anchor_words[anchor_of[i]]`` are in ``target_words[target_of[i]]``."""
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(w, len(vocab)) for w in words] for words in anchor_words]
+    lengths = np.array([len(i) for i in ids], dtype=np.int64)
+    flat = np.array([w for i in ids for w in i], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    per_pair = lengths[anchor_of]
+    pair = np.repeat(np.arange(len(anchor_of)), per_pair)
+    words = flat[np.repeat(starts[anchor_of], per_pair) + np.arange(len(pair)) - np.repeat(
+        np.cumsum(per_pair) - per_pair, per_pair)]
+    known = np.array([t * len(vocab) + vocab[w] for t, ws in enumerate(target_words) for w in ws if w in vocab],
+                     dtype=np.int64)
+    hits = np.isin(target_of[pair] * len(vocab) + words, known)
+    return np.bincount(pair, weights=hits, minlength=len(anchor_of)).astype(np.int64)
+
+
 def classify(anchor: str, target_site: str, target_path_words: frozenset[str]) -> tuple[int, int, int, int]:
     """Anchor class code, money category code, money word count, commercial word count."""
-    text = anchor.strip()
-    if not text:
-        return 0, 0, 0, 0
-    words, money, keyword, money_code, money_hits, commercial, urlish, generic, squashed, _ = _anchor_info(text)
-    if urlish:
-        return 2, money_code, money_hits, commercial
-    if generic:
-        return 3, money_code, money_hits, commercial
-    brand, _ = brand_of(target_site)
-    has_brand = bool(brand) and len(brand) >= 3 and (brand in squashed or squashed in brand and len(squashed) >= 4)
+    one = _classes([anchor.strip()], np.zeros(1, np.int64), [brand_of(target_site)[0]], [target_path_words],
+                   np.zeros(1, np.int64))
+    return tuple(int(v) for v in one[0])  # type: ignore[return-value]
+
+
+def _classes(texts: list[str], anchor_of: np.ndarray, brands: list[str], path_words: list[frozenset[str]],
+             target_of: np.ndarray) -> np.ndarray:
+    """:func:`classify` for pairs ``(texts[anchor_of[i]], target target_of[i])``: one row of 4 codes each.
+
+    Anchors (stripped) and targets are described once each; only the brand and target-URL word
+    tests, which need both, run per pair, and only for the pairs whose class they can change.
+    """
+    info = [_anchor_info(t) if t else _NO_ANCHOR for t in texts]
+    column = lambda k, dtype=np.int64: np.array([i[k] for i in info], dtype=dtype)  # noqa: E731
+    money_code, money_hits, commercial = column(3)[anchor_of], column(4)[anchor_of], column(5)[anchor_of]
+    n_words = np.array([len(i[0]) for i in info], dtype=np.int64)[anchor_of]
+    keywords = np.array([sum(i[2]) for i in info], dtype=np.int64)[anchor_of]
+    empty = np.array([not t for t in texts], dtype=bool)[anchor_of]
+    decided = np.select([empty, column(6, bool)[anchor_of], column(7, bool)[anchor_of]], [0, 2, 3], -1)
+    open_ = np.flatnonzero(decided < 0)
+    # Words that count as keywords only when the target's URL has them too.
+    maybe = [tuple(w for w, k in zip(i[0], i[2], strict=True) if not k and len(w) >= 3) for i in info]
+    # The brand test once per distinct (anchor, brand): a site's pages share one brand.
+    brand_id, brand_names = pd.factorize(np.array(brands, dtype=object))
+    combos, combo_values = pd.factorize(anchor_of[open_] * max(len(brand_names), 1) + brand_id[target_of[open_]])
+    squashed = [info[a][8] for a in combo_values // max(len(brand_names), 1)]
+    has_brand = np.zeros(len(anchor_of), dtype=bool)
+    has_brand[open_] = np.array([len(b) >= 3 and (b in q or q in b and len(q) >= 4) for b, q in zip(
+        brand_names[combo_values % max(len(brand_names), 1)], squashed, strict=True)], dtype=bool)[combos]
+    both = open_[np.array([bool(m) for m in maybe], dtype=bool)[anchor_of[open_]]
+                 & np.array([bool(w) for w in path_words], dtype=bool)[target_of[open_]]]
+    keywords[both] += _shared_words(maybe, anchor_of[both], path_words, target_of[both])
+    compound = np.zeros(len(anchor_of), dtype=bool)
+    for p in np.flatnonzero(has_brand):
+        brand, (words, _, keyword, *_, whole, _) = brands[target_of[p]], info[anchor_of[p]]
+        in_url = path_words[target_of[p]]
+        # "Simple Club" for simpleclub.org is the brand; "Simple Club cheap boots" adds keywords.
+        compound[p] = whole not in brand and any(
+            (k or (len(w) >= 3 and w in in_url)) and w not in brand for w, k in zip(words, keyword, strict=True))
     # Keywords: money words, commercial modifiers, words of the target URL and topic nouns
     # ("hiking boots"): an anchor made of them is what a rank-seeking link would use.
-    is_kw = [k or (len(w) >= 3 and w in target_path_words) for w, k in zip(words, keyword, strict=True)]
-    if has_brand:
-        # "Simple Club" for simpleclub.org is the brand; "Simple Club cheap boots" adds keywords.
-        extra = [w for w, k in zip(words, is_kw, strict=True) if k and w not in brand]
-        return (6 if extra and squashed not in brand else 1), money_code, money_hits, commercial
-    keywords = sum(is_kw)
-    if words and keywords / len(words) >= 0.6 and (money_hits or commercial or keywords >= 2):
-        return 4, money_code, money_hits, commercial
-    if keywords:
-        return 5, money_code, money_hits, commercial
-    return 7, money_code, money_hits, commercial
+    exact = ((n_words > 0) & (keywords / np.maximum(n_words, 1) >= 0.6)
+             & ((money_hits > 0) | (commercial > 0) | (keywords >= 2)))
+    cls = np.select([decided >= 0, has_brand & compound, has_brand, exact, keywords > 0],
+                    [decided, 6, 1, 4, 5], 7)
+    codes = np.column_stack([cls, money_code, money_hits, commercial])
+    codes[empty] = 0
+    return codes
 
 
 @lru_cache(maxsize=100_000)
@@ -127,33 +171,36 @@ PROFILE_FEATURES = ("anchor__target_exact_share", "anchor__target_money_share",
 
 
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
-    """Per-link anchor features; each distinct (anchor, target) is classified once."""
-    anchor = links["anchor"]
-    target_url = links["target_url"].fillna("").astype(object)
-    codes, first = pair_codes(anchor, target_url)
-    table = np.zeros((len(first), 5), dtype=np.float64)
-    anchors, urls = anchor.to_numpy(dtype=object, na_value=None), target_url.to_numpy(dtype=object)
-    sites = links["target_site"].fillna("").to_numpy(dtype=object)  # split by the reader already
-    for i, row in enumerate(first):
-        text, url = anchors[row], urls[row]
-        if text is None:
-            table[i] = np.nan
-            continue
-        site, path_words, expected = _target_info(url, sites[row] if url else "")
-        cls, money_code, money_hits, commercial = classify(text, site, path_words)
-        script = _anchor_info(text.strip())[-1] if text.strip() else ""
-        mismatch = float(bool(script) and bool(expected) and script != expected)
-        table[i] = (cls, money_code, money_hits, commercial, mismatch)
+    """Per-link anchor features; each distinct anchor, target and (anchor, target) is worked on once."""
+    anchor_id, anchor_values = pd.factorize(links["anchor"])  # a missing anchor: -1
+    target_id, urls = pd.factorize(links["target_url"].fillna(""))
+    base = max(len(urls), 1)
+    codes, pairs = pd.factorize((anchor_id.astype(np.int64) + 1) * base + target_id)
+    pair_anchor, pair_target = pairs // base - 1, pairs % base
+    first_row = np.zeros(len(urls), dtype=np.int64)
+    first_row[target_id[::-1]] = np.arange(len(target_id))[::-1]
+    sites = links["target_site"].fillna("").iloc[first_row].to_numpy(dtype=object)  # split by the reader
+    targets = [_target_info(url, site if url else "") for url, site in zip(urls, sites, strict=True)]
+    texts = [str(a).strip() for a in anchor_values] + [""]  # the last one stands for a missing anchor
+    table = np.zeros((len(pairs), 5), dtype=np.float64)
+    table[:, :4] = _classes(texts, pair_anchor, [brand_of(site)[0] for site, _, _ in targets],
+                            [words for _, words, _ in targets], pair_target)
+    script = np.array([_anchor_info(t)[-1] if t else "" for t in texts], dtype=object)[pair_anchor]
+    expected = np.array([e for _, _, e in targets] or [""], dtype=object)[pair_target]
+    table[:, 4] = (script != "") & (expected != "") & (script != expected)
+    table[pair_anchor < 0] = np.nan
     per_row = table[codes]
-    missing = anchor.isna().to_numpy()
+    missing = anchor_id < 0
+    words = np.array([len(a.split()) for a in anchor_values], dtype=np.float64)
+    length = np.array([len(a) for a in anchor_values], dtype=np.float64)
     return {
         "anchor__class": per_row[:, 0],
         "anchor__is_exact_match": np.where(missing, np.nan, (per_row[:, 0] == 4).astype(float)),
         "anchor__money_category": per_row[:, 1],
         "anchor__money_words": per_row[:, 2],
         "anchor__commercial_words": per_row[:, 3],
-        "anchor__word_count": np.where(missing, np.nan, _word_counts(anchor)),
-        "anchor__length": np.where(missing, np.nan, anchor.fillna("").str.len().to_numpy(dtype=float, na_value=0)),
+        "anchor__word_count": np.where(missing, np.nan, np.append(words, np.nan)[anchor_id]),
+        "anchor__length": np.where(missing, np.nan, np.append(length, np.nan)[anchor_id]),
         "anchor__script_mismatch": per_row[:, 4],
     }
 
@@ -175,9 +222,3 @@ def profile_shares(keys: dict[str, np.ndarray], codes: dict[str, np.ndarray]) ->
         "anchor__same_anchor_sites_log": ("target_anchor", np.log10(same)),
         "anchor__same_anchor_share": ("target_anchor", same / np.maximum(sites[anchor_target], 1)),
     }
-
-
-def _word_counts(anchor: pd.Series) -> np.ndarray:
-    """Whitespace-separated words per anchor (Arrow, vectorised)."""
-    arr = pa.array(anchor.fillna("").astype(object), type=pa.large_string())
-    return pc.list_value_length(pc.utf8_split_whitespace(arr)).to_numpy(zero_copy_only=False).astype(float)

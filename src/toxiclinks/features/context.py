@@ -120,9 +120,8 @@ def group_of(groups: np.ndarray, parents: np.ndarray) -> np.ndarray:
 
 
 def _hash(values: pd.Series) -> np.ndarray:
-    """64-bit hashes of strings (missing as ""); each distinct value is hashed once."""
-    codes, uniques = pd.factorize(values.fillna(""), use_na_sentinel=False)
-    return pd.util.hash_array(np.asarray(uniques, dtype=object))[codes]
+    """64-bit hashes of strings (missing as "")."""
+    return pd.util.hash_pandas_object(values.fillna(""), index=False).to_numpy()
 
 
 class ContextBuilder:
@@ -146,16 +145,15 @@ class ContextBuilder:
         mapping = np.array([self._register(t) for t in uniques], dtype=np.int32)
         targets = mapping[local] if len(local) else np.empty(0, dtype=np.int32)
         natural = np.isin(anchor_values["anchor__class"], _NATURAL)
-        frame = pd.DataFrame({"code": targets, "url": links["target_url"].fillna("").to_numpy(object),
-                              "anchor": text.fillna("").where(natural, "").to_numpy(object)})
-        for code, group in frame.groupby("code", sort=False):
-            for store, column, cap in ((self._urls, "url", _URLS_PER_TARGET),
-                                       (self._anchors, "anchor", _ANCHORS_PER_TARGET)):
-                seen = store[code]
-                for value in group[column].unique():
-                    if len(seen) >= cap:
-                        break
-                    seen.setdefault(value)
+        frame = pd.DataFrame({"code": targets, "url": links["target_url"].fillna("").to_numpy(),
+                              "anchor": text.fillna("").where(natural, "").to_numpy()})
+        for store, column, cap in ((self._urls, "url", _URLS_PER_TARGET),
+                                   (self._anchors, "anchor", _ANCHORS_PER_TARGET)):
+            firsts = frame[["code", column]].drop_duplicates()  # each target's values, first seen first
+            firsts = firsts[firsts.groupby("code").cumcount().to_numpy() < cap]
+            for code, value in zip(firsts["code"].to_numpy(), firsts[column].to_numpy(object), strict=True):
+                if len(store[code]) < cap:
+                    store[code].setdefault(value)
         keys = {
             "site": _hash(links["source_site"]), "page": _hash(links["source_url"]),
             "anchor": _hash(normalised), "target": targets,

@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..urls import split_hosts
+from ..urls import is_ip_address
 from .text import entropies, name_keywords
 
 FEATURES: dict[str, str] = {
@@ -39,37 +39,44 @@ FEATURES: dict[str, str] = {
 _N_HOST = 13  # the first 13 features depend on the host alone
 
 
-def _host_table(hosts: np.ndarray, state) -> np.ndarray:
-    """Host-only features for distinct hosts, in FEATURES order (vectorised over hosts)."""
+def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platform: np.ndarray,
+                registered: np.ndarray, state) -> np.ndarray:
+    """Host-only features for distinct hosts, in FEATURES order (vectorised over hosts).
+
+    Each host comes with its site, suffix, platform and registered domain ("" for none), as the
+    reader split them.
+    """
     n = len(hosts)
-    parts = split_hosts(hosts)
-    site, suffix, platform, registered = (parts[k] for k in ("site", "suffix", "platform", "registered_domain"))
     on_platform = platform != ""
     base = np.where(on_platform & (site != platform), platform, suffix)
     names = [s[: -len(b) - 1] if b and s.endswith("." + b) else s for s, b in zip(site, base, strict=True)]
-    host_dots = np.array([h.count(".") for h in hosts], dtype=np.int64)
-    site_dots = np.array([s.count(".") for s in site], dtype=np.int64)
+    host_arr, site_arr = pa.array(hosts, type=pa.large_string()), pa.array(site, type=pa.large_string())
+    host_dots = pc.count_substring(host_arr, ".").to_numpy(zero_copy_only=False)
+    site_dots = pc.count_substring(site_arr, ".").to_numpy(zero_copy_only=False)
     depth = np.where([h.endswith(s) for h, s in zip(hosts, site, strict=True)], host_dots - site_dots, 0)
+    suffix_id, suffixes = pd.factorize(suffix)
+    tld = np.array([state.tld_rate(t) for t in suffixes], dtype=float)[suffix_id] if n else np.zeros(0)
     # Plain dict/set lookups: the reference lists are large, and pandas would rebuild a hash
     # table from them on every call.
     spam, popular = state.spam_domains_, state.popular_ranks_
-    tld = np.array([state.tld_rate(t) for t in suffix], dtype=float)
     in_spam = np.array([s in spam or h in spam or (not p and r in spam)
                         for s, h, p, r in zip(site, hosts, on_platform, registered, strict=True)], dtype=bool)
     rank = np.array([popular.get(s) or (None if p else popular.get(r)) or np.nan
                      for s, p, r in zip(site, on_platform, registered, strict=True)], dtype=float)
     rank = np.log10(rank)
-    platform, is_ip = on_platform, parts["is_ip"]
+    maybe_ip = np.flatnonzero(pc.match_substring_regex(host_arr, r"^\[|[0-9]$").to_numpy(zero_copy_only=False))
+    is_ip = np.zeros(n, dtype=bool)
+    is_ip[maybe_ip] = [is_ip_address(h) for h in hosts[maybe_ip]]
     bare = [name.replace(".", "") for name in names]
     bare_arr = pa.array(bare, type=pa.large_string())
     lengths = pc.utf8_length(bare_arr).to_numpy(zero_copy_only=False).astype(np.float64)
     digits = pc.count_substring_regex(bare_arr, "[0-9]").to_numpy(zero_copy_only=False)
     hyphens = pc.count_substring(pa.array(names, type=pa.large_string()), "-").to_numpy(zero_copy_only=False)
     keywords, money = name_keywords(bare_arr)
-    puny = pc.match_substring(pa.array(list(hosts), type=pa.large_string()), "xn--").to_numpy(zero_copy_only=False)
+    puny = pc.match_substring(host_arr, "xn--").to_numpy(zero_copy_only=False)
     table = np.column_stack([
         tld, depth, lengths, digits / np.maximum(lengths, 1), hyphens, entropies(bare), keywords, money,
-        platform, is_ip, puny, in_spam, rank,
+        on_platform, is_ip, puny, in_spam, rank,
     ]).astype(np.float64)
     return np.vstack([table, np.full((1, _N_HOST), np.nan)]) if n else np.full((1, _N_HOST), np.nan)
 
@@ -77,7 +84,11 @@ def _host_table(hosts: np.ndarray, state) -> np.ndarray:
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     """Per-site traits once per distinct host, metrics vectorised over rows."""
     codes, hosts = pd.factorize(links["source_host"], use_na_sentinel=True)
-    per_host = _host_table(np.asarray(hosts, dtype=object), state)  # last row: no host
+    first = np.zeros(len(hosts), dtype=np.int64)
+    first[codes[::-1][codes[::-1] >= 0]] = np.flatnonzero(codes >= 0)[::-1]
+    parts = (links[c].iloc[first].fillna("").to_numpy(dtype=object)
+             for c in ("source_site", "source_suffix", "source_platform", "source_domain"))
+    per_host = _host_table(np.asarray(hosts, dtype=object), *parts, state)  # last row: no host
     idx = np.where(codes < 0, len(hosts), codes)
     out = {name: per_host[idx, j] for j, name in enumerate(list(FEATURES)[:_N_HOST])}
 

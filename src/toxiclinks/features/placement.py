@@ -47,10 +47,15 @@ def _flag(series: pd.Series) -> np.ndarray:
     return series.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _lower(text: pd.Series) -> pa.Array:
+def _lower(text: pd.Series | pa.Array) -> pa.Array:
     """Lower-cased Arrow strings (nulls kept), so each regex runs case-sensitively in RE2."""
-    arr = pa.array(text.astype(object).where(text.notna(), None), type=pa.large_string())
-    return pc.utf8_lower(arr)
+    return pc.utf8_lower(text if isinstance(text, pa.Array) else _arrow(text))
+
+
+def _arrow(text: pd.Series) -> pa.Array:
+    """A text column as one Arrow array, missing values as nulls (no copy for Arrow-backed columns)."""
+    arr = pa.array(text.astype("string").array, type=pa.large_string())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def _matches(lower: pa.Array, pattern: str) -> np.ndarray:
@@ -97,8 +102,8 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     }
 
 
-def _join(left: pd.Series, right: pd.Series) -> pd.Series:
+def _join(left: pd.Series, right: pd.Series) -> pa.Array:
     """Two text columns joined by a space; missing only where both are missing."""
-    both_missing = left.isna() & right.isna()
-    joined = left.fillna("").astype("string") + " " + right.fillna("").astype("string")
-    return joined.mask(both_missing)
+    a, b = _arrow(left), _arrow(right)
+    joined = pc.binary_join_element_wise(pc.fill_null(a, ""), pc.fill_null(b, ""), pa.scalar(" ", pa.large_string()))
+    return pc.if_else(pc.and_(pc.is_null(a), pc.is_null(b)), pa.scalar(None, pa.large_string()), joined)

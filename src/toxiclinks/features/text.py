@@ -150,16 +150,6 @@ def entropies(names: list[str]) -> np.ndarray:
     return np.bincount(pair_owner, weights=-p * np.log2(p), minlength=n)
 
 
-def pair_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Factorize pairs of values: (code per row, row index of each distinct pair's first row)."""
-    ca, _ = pd.factorize(a, use_na_sentinel=False)
-    cb, _ = pd.factorize(b, use_na_sentinel=False)
-    codes, _ = pd.factorize(ca.astype(np.int64) * (int(cb.max(initial=0)) + 1) + cb)
-    first = np.full(int(codes.max(initial=-1)) + 1, -1, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]
-    return codes, first
-
-
 N_CATEGORIES = len(TOPIC_NAMES) + len(MONEY_NAMES)
 
 
@@ -179,12 +169,12 @@ def lexicon_counts(texts: pd.Series | pa.Array) -> np.ndarray:
         return out
     encoded = flat.dictionary_encode()
     idx = encoded.indices.to_numpy(zero_copy_only=False)
+    keys = []
     for lexicon, offset in (("topics", 0), ("money", len(TOPIC_NAMES))):
         cats = categories(encoded.dictionary, lexicon)[idx]
         hit = cats >= 0
-        keys = parent[hit] * N_CATEGORIES + cats[hit] + offset
-        out += np.bincount(keys, minlength=n * N_CATEGORIES).reshape(n, N_CATEGORIES).astype(np.float32)
-    return out
+        keys.append(parent[hit] * N_CATEGORIES + cats[hit] + offset)
+    return np.bincount(np.concatenate(keys), minlength=n * N_CATEGORIES).reshape(n, N_CATEGORIES).astype(np.float32)
 
 
 # ASCII bytes to themselves lower-cased if a letter or digit, else to a space; bytes of multi-byte

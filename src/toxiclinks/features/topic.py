@@ -24,16 +24,16 @@ FEATURES: dict[str, str] = {
     "topic__source_money_match": "the source's money niche is also the target's niche",
 }
 N_TOPICS = len(TOPIC_NAMES)
-# Scheme and file extensions say nothing about a page's topic.
-_URL_NOISE = r"^https?://|\.(?:html?|php|aspx?|jsp)\b"
+# Scheme and file extensions ("https", "php", …) say nothing about a page's topic; they are no
+# lexicon words, so the URL's tokens can be counted as they are (tested).
+URL_NOISE = ("http", "https", "html", "htm", "php", "asp", "aspx", "jsp")
 NAMES = (*TOPIC_NAMES, *MONEY_NAMES)
 
 
 def source_vectors(links: pd.DataFrame) -> np.ndarray:
     """Topic vector of each row's source: words of its title and URL (vectorised)."""
     title = pc.fill_null(arrow_strings(links["source_title"].astype("string")), "")
-    url = pc.replace_substring_regex(pc.fill_null(arrow_strings(links["source_url"].astype("string")), ""),
-                                     _URL_NOISE, " ")
+    url = pc.fill_null(arrow_strings(links["source_url"].astype("string")), "")
     return lexicon_counts(pc.binary_join_element_wise(title, url, " "))
 
 
