@@ -211,8 +211,10 @@ def test_vectorised_lexicon_counts_equal_the_one_text_rules():
               "seo\tlinks\nbest*cheap", "日本語のテキスト casino", "x" * 5000, "CBD-öl kaufen", "under_score"]
     got = lexicon_counts(pd.Series(texts + [None], dtype="string"))
     want = np.stack([topic_vector(tokens(t)) for t in texts] + [topic_vector([])])
-    assert (got == want).all()
+    assert (got == want).all()  # many distinct tokens: the Arrow lookups
     assert got[:-1].sum() > len(texts)  # the lexicon words were found
+    one = texts[3:5]  # few tokens: the cached one-token lookups
+    assert (lexicon_counts(pd.Series(one, dtype="string")) == want[3:5]).all()
 
 
 def test_url_noise_words_are_in_no_lexicon():

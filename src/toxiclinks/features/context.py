@@ -145,13 +145,12 @@ class ContextBuilder:
         mapping = np.array([self._register(t) for t in uniques], dtype=np.int32)
         targets = mapping[local] if len(local) else np.empty(0, dtype=np.int32)
         natural = np.isin(anchor_values["anchor__class"], _NATURAL)
-        frame = pd.DataFrame({"code": targets, "url": links["target_url"].fillna("").to_numpy(),
-                              "anchor": text.fillna("").where(natural, "").to_numpy()})
-        for store, column, cap in ((self._urls, "url", _URLS_PER_TARGET),
-                                   (self._anchors, "anchor", _ANCHORS_PER_TARGET)):
-            firsts = frame[["code", column]].drop_duplicates()  # each target's values, first seen first
-            firsts = firsts[firsts.groupby("code").cumcount().to_numpy() < cap]
-            for code, value in zip(firsts["code"].to_numpy(), firsts[column].to_numpy(object), strict=True):
+        for store, column, cap in ((self._urls, links["target_url"].fillna(""), _URLS_PER_TARGET),
+                                   (self._anchors, text.fillna("").where(natural, ""), _ANCHORS_PER_TARGET)):
+            values, uniques = pd.factorize(column)
+            _, first = np.unique(targets.astype(np.int64) * max(len(uniques), 1) + values, return_index=True)
+            first.sort()  # each (target, value) at its first row: values in the order they were seen
+            for code, value in zip(targets[first], np.asarray(uniques, dtype=object)[values[first]], strict=True):
                 if len(store[code]) < cap:
                     store[code].setdefault(value)
         keys = {

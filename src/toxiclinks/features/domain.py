@@ -108,7 +108,7 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     out["domain__traffic_per_refdomain"] = np.log10(traffic + 1) - np.log10(col("source_referring_domains") + 1)
     out["domain__linked_domains_log"] = np.log10(col("linked_domains") + 1)
     out["domain__outbound_links_log"] = np.log10(col("external_links") + 1)
-    flag = links["tool_spam_flag"].astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    flag = links["tool_spam_flag"].to_numpy(dtype=np.float64, na_value=np.nan)
     score = col("tool_spam_score") / 100.0
     out["domain__tool_spam"] = np.where(np.isnan(score), flag, score)
     http = col("http_code")

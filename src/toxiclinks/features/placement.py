@@ -44,7 +44,14 @@ _PROFILE = r"(?:/users?/|/members?/|/profiles?/|/author/|/u/|member\.php|profile
 
 def _flag(series: pd.Series) -> np.ndarray:
     """A nullable boolean column as 1.0/0.0/NaN."""
-    return series.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _code(series: pd.Series, names: tuple[str, ...]) -> np.ndarray:
+    """Position of each value in ``names``; NaN when missing or not one of them."""
+    codes, values = pd.factorize(series)
+    known = {name: float(i) for i, name in enumerate(names)}
+    return np.array([known.get(v, np.nan) for v in values] + [np.nan])[codes]
 
 
 def _lower(text: pd.Series | pa.Array) -> pa.Array:
@@ -72,9 +79,7 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     known = ~(np.isnan(nofollow) & np.isnan(ugc) & np.isnan(sponsored))
     qualified = np.where(known, (np.nan_to_num(nofollow) + np.nan_to_num(ugc)
                                  + np.nan_to_num(sponsored) > 0).astype(float), np.nan)
-    link_type = links["link_type"].map({t: i for i, t in enumerate(LINK_TYPES)})
-    region = (links["region"].map({r: i for i, r in enumerate(REGIONS)})
-              if "region" in links else pd.Series(np.nan, index=links.index))
+    region = _code(links["region"], REGIONS) if "region" in links else np.full(len(links), np.nan)
     context = _lower(_join(links["left_context"], links["right_context"]))
     url = _lower(links["source_url"])
     url_or_title = _lower(_join(links["source_url"], links["source_title"]))
@@ -86,12 +91,12 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
         "placement__sitewide": _flag(links["sitewide"]),
         "placement__links_in_group_log": np.log10(
             links["links_in_group"].to_numpy(dtype=np.float64, na_value=np.nan).clip(min=1)),
-        "placement__link_type": link_type.to_numpy(dtype=np.float64, na_value=np.nan),
+        "placement__link_type": _code(links["link_type"], LINK_TYPES),
         "placement__nofollow": nofollow,
         "placement__ugc": ugc,
         "placement__sponsored": sponsored,
         "placement__qualified": qualified,
-        "placement__region": region.to_numpy(dtype=np.float64, na_value=np.nan),
+        "placement__region": region,
         "placement__cue_comment": comment,
         "placement__cue_paid": np.fmax(_matches(context, _PAID), _matches(url_or_title, _PAID)),
         "placement__cue_partners": np.fmax(_matches(context, _PARTNERS), _matches(url, r"(?:/partners?|/links|/resources|/blogroll)")),

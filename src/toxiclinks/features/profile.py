@@ -36,7 +36,7 @@ def compute(keys: dict[str, np.ndarray], codes: dict[str, np.ndarray]) -> dict[s
 
 def repeated(links: pd.DataFrame) -> np.ndarray:
     """1 for sitewide or grouped links, 0 for single ones, NaN when the export does not say."""
-    sitewide = links["sitewide"].astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    sitewide = links["sitewide"].to_numpy(dtype=np.float64, na_value=np.nan)
     group_size = links["links_in_group"].to_numpy(dtype=np.float64, na_value=np.nan)
     return np.where(np.isnan(sitewide), np.where(np.isnan(group_size), np.nan, (group_size > 1).astype(float)),
                     sitewide)
