@@ -130,7 +130,7 @@ def _in_sites(links: pd.DataFrame, sites: frozenset[str]) -> np.ndarray:
 # -- reasons ----------------------------------------------------------------------------------
 def _target_topics(context: Context) -> np.ndarray:
     """Name of each link's target topic, as the topic features saw it ("" when unknown)."""
-    names = np.array([topic_features.dominant(v) for v in context.target_vectors], dtype=object)
+    names = topic_features.dominant(context.target_vectors)
     return names[context.target_codes] if len(names) else np.full(len(context), "", dtype=object)
 
 
@@ -153,7 +153,7 @@ def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k
     source_topic = np.full(n, "", dtype=object)
     if len(quoting):
         vectors = topic_features.source_vectors(links.iloc[quoting])
-        source_topic[quoting] = [topic_features.dominant(v) for v in vectors]
+        source_topic[quoting] = topic_features.dominant(vectors)
     context = {
         "anchor": links["anchor"].to_numpy(dtype=object, na_value=None),
         "source_site": links["source_site"].to_numpy(dtype=object, na_value=None),
@@ -163,29 +163,35 @@ def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k
         "target_topic": target_topics if target_topics is not None else np.full(n, "", dtype=object),
     }
     cls_col, money_col = names.index("anchor__class"), names.index("anchor__money_category")
+    # Plain Python lists: the loop below reads a few numbers per row, and numpy scalars are slow.
+    anchors, cls, money = context["anchor"].tolist(), X[:, cls_col].tolist(), X[:, money_col].tolist()
+    topics = list(zip(context["source_topic"].tolist(), context["target_topic"].tolist(), strict=True))
+    sites = list(zip(context["source_site"].tolist(), context["source_suffix"].tolist(),
+                     context["source_platform"].tolist(), strict=True))
+    groups = [name.split("__", 1)[0] for name in names]
+    top_contrib = np.take_along_axis(contrib, order, axis=1).tolist()
+    top_value = np.take_along_axis(X, order, axis=1).astype(np.float64).tolist()
     cache: dict[tuple, str] = {}
     out = []
-    for i in range(n):
+    for i, features in enumerate(order.tolist()):
         phrases: list[str] = []
-        for j in order[i]:
-            if contrib[i, j] <= 0.05 or len(phrases) >= top_k:
+        for j, c, value in zip(features, top_contrib[i], top_value[i], strict=True):
+            if c <= 0.05 or len(phrases) >= top_k:
                 break
-            name = names[j]
-            value = float(X[i, j])
-            group = name.split("__", 1)[0]
+            group = groups[j]
             if group == "anchor":
-                fields = (context["anchor"][i], float(X[i, cls_col]), float(X[i, money_col]))
+                fields: tuple = (anchors[i], cls[i], money[i])
             elif group == "topic":
-                fields = (context["source_topic"][i], context["target_topic"][i])
+                fields = topics[i]
             elif group == "domain":
-                fields = (context["source_site"][i], context["source_suffix"][i], context["source_platform"][i])
+                fields = sites[i]
             else:
                 fields = ()
             key = (j, round(value, 3), fields)
             phrase = cache.get(key)
             if phrase is None:
                 row = {k: v[i] for k, v in context.items()}
-                phrase = cache[key] = describe(name, X[i], names, row)
+                phrase = cache[key] = describe(names[j], X[i], names, row)
             if phrase and phrase not in phrases:
                 phrases.append(phrase)
         out.append("; ".join(phrases) if phrases else "several weak signals together")

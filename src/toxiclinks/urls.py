@@ -529,6 +529,8 @@ def site_entries(entries: Iterable[str]) -> frozenset[str]:
 
 def under_sites(host: str, sites: frozenset[str] | set[str]) -> bool:
     """Whether ``host`` is one of ``sites`` or a subdomain of one."""
+    if not sites:
+        return False
     labels = host.lower().split(".")
     return any(".".join(labels[i:]) in sites for i in range(len(labels)))
 

@@ -67,6 +67,9 @@ def compute(links: pd.DataFrame, t: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def dominant(vec: np.ndarray) -> str:
-    """Name of the strongest topic in a vector, "" when it has none."""
-    return NAMES[int(np.argmax(vec))] if vec.sum() > 0 else ""
+def dominant(vectors: np.ndarray) -> np.ndarray:
+    """Name of the strongest topic in each row of ``vectors``, "" for a row without any."""
+    names = np.array([*NAMES, ""], dtype=object)
+    if len(vectors) == 0:
+        return names[:0]
+    return names[np.where(vectors.sum(axis=1) > 0, vectors.argmax(axis=1), len(NAMES))]
