@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .lexicons import GENERIC
-from .text import is_commercial, money_category, tokens, topic_category, url_words
+from .text import first_rows, is_commercial, money_category, tokens, topic_category, url_words
 
 FEATURES: dict[str, str] = {
     "anchor__class": "anchor class: 0 empty, 1 brand, 2 naked URL, 3 generic, 4 exact-match "
@@ -96,9 +96,9 @@ def _shared_words(anchor_words: list[tuple[str, ...]], anchor_of: np.ndarray, ta
     flat = np.array([w for i in ids for w in i], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     per_pair = lengths[anchor_of]
-    pair = np.repeat(np.arange(len(anchor_of)), per_pair)
-    words = flat[np.repeat(starts[anchor_of], per_pair) + np.arange(len(pair)) - np.repeat(
-        np.cumsum(per_pair) - per_pair, per_pair)]
+    pair = np.repeat(np.arange(len(anchor_of)), per_pair)  # one entry per (pair, anchor word)
+    rank = np.arange(len(pair)) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)  # the word's place
+    words = flat[starts[anchor_of][pair] + rank]
     known = np.array([t * len(vocab) + vocab[w] for t, ws in enumerate(target_words) for w in ws if w in vocab],
                      dtype=np.int64)
     hits = np.isin(target_of[pair] * len(vocab) + words, known)
@@ -177,9 +177,7 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     base = max(len(urls), 1)
     codes, pairs = pd.factorize((anchor_id.astype(np.int64) + 1) * base + target_id)
     pair_anchor, pair_target = pairs // base - 1, pairs % base
-    first_row = np.zeros(len(urls), dtype=np.int64)
-    first_row[target_id[::-1]] = np.arange(len(target_id))[::-1]
-    sites = links["target_site"].fillna("").iloc[first_row].to_numpy(dtype=object)  # split by the reader
+    sites = links["target_site"].fillna("").iloc[first_rows(target_id, len(urls))].to_numpy(dtype=object)
     targets = [_target_info(url, site if url else "") for url, site in zip(urls, sites, strict=True)]
     texts = [str(a).strip() for a in anchor_values] + [""]  # the last one stands for a missing anchor
     table = np.zeros((len(pairs), 5), dtype=np.float64)

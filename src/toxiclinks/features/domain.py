@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..urls import is_ip_address
-from .text import entropies, name_keywords
+from .text import entropies, first_rows, name_keywords
 
 FEATURES: dict[str, str] = {
     "domain__tld_spam_rate": "toxic share of links from this TLD in the training data (smoothed)",
@@ -84,8 +84,7 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     """Per-site traits once per distinct host, metrics vectorised over rows."""
     codes, hosts = pd.factorize(links["source_host"], use_na_sentinel=True)
-    first = np.zeros(len(hosts), dtype=np.int64)
-    first[codes[::-1][codes[::-1] >= 0]] = np.flatnonzero(codes >= 0)[::-1]
+    first = first_rows(codes, len(hosts))
     parts = (links[c].iloc[first].fillna("").to_numpy(dtype=object)
              for c in ("source_site", "source_suffix", "source_platform", "source_domain"))
     per_host = _host_table(np.asarray(hosts, dtype=object), *parts, state)  # last row: no host

@@ -150,6 +150,14 @@ def entropies(names: list[str]) -> np.ndarray:
     return np.bincount(pair_owner, weights=-p * np.log2(p), minlength=n)
 
 
+def first_rows(codes: np.ndarray, n: int) -> np.ndarray:
+    """Row of the first occurrence of each code ``0..n-1`` in ``codes`` (negative codes ignored)."""
+    rows = np.flatnonzero(codes >= 0)[::-1]
+    first = np.zeros(n, dtype=np.int64)
+    first[codes[rows]] = rows  # written last to first: the first occurrence stays
+    return first
+
+
 N_CATEGORIES = len(TOPIC_NAMES) + len(MONEY_NAMES)
 
 
