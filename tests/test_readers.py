@@ -440,3 +440,34 @@ def test_host_columns_agree_with_one_url_at_a_time():
             assert (got["source_site"][i], got["source_domain"][i], got["target_site"][i]) == (
                 one.site, one.registered_domain, one.site), url
             assert (got["source_suffix"][i] if pd.notna(got["source_suffix"][i]) else "") == one.suffix, url
+
+
+def test_parser_rejects_survive_worker_threads_silencing_warnings(tmp_path, monkeypatch):
+    """pandas code on the worker threads enters warnings.catch_warnings with "ignore" filters,
+    which are process-wide; the parser's 'Skipping line' reports must still reach the rejects."""
+    import time
+    import warnings
+
+    from toxiclinks import readers
+
+    good = ",".join(ahrefs_row().values())
+    lines = [",".join(AHREFS_HEADER)] + [good + ",surplus,cells" if i % 9 == 4 else good for i in range(400)]
+    path = tmp_path / "many_bad.csv"
+    path.write_text("\n".join(lines) + "\n")
+    canonical = readers._to_canonical
+
+    def silencing(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            time.sleep(0.005)  # the parser reads its next chunk meanwhile
+            return canonical(*args, **kwargs)
+
+    monkeypatch.setattr(readers, "_to_canonical", silencing)
+    monkeypatch.setattr(readers, "_WORKERS", 2)
+    chunks = list(readers.iter_export(path, chunk_rows=10))
+    links = pd.concat([c for c, _ in chunks], ignore_index=True)
+    rejects = pd.concat([r for _, r in chunks], ignore_index=True)
+    bad = [i + 2 for i in range(400) if i % 9 == 4]
+    assert sorted(rejects["line"]) == bad  # every bad row reported, none lost
+    assert len(links) + len(rejects) == 400
+    assert list(links["source_row"]) == [i + 1 for i in range(400) if i % 9 != 4]

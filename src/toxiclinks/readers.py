@@ -10,11 +10,13 @@ the same chunks for files larger than memory.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
 import io
 import os
 import re
+import threading
 import warnings
 import zipfile
 from collections import deque
@@ -340,19 +342,24 @@ def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str
     text_headers = _text_headers(det)
     data_start_line = det.header_line
     try:
-        with source, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            reader = pd.read_csv(
-                source, sep=det.delimiter, header=0, skiprows=det.header_line - 1,
-                dtype={h: str for h in text_headers} if exact else None, keep_default_na=False,
-                na_filter=False, chunksize=chunk_rows, engine="c", on_bad_lines="warn",
-                skip_blank_lines=True, index_col=False, encoding=det.encoding, encoding_errors=errors,
-            )
+        with source:
+            with _parser_warnings() as caught:
+                reader = pd.read_csv(
+                    source, sep=det.delimiter, header=0, skiprows=det.header_line - 1,
+                    dtype={h: str for h in text_headers} if exact else None, keep_default_na=False,
+                    na_filter=False, chunksize=chunk_rows, engine="c", on_bad_lines="warn",
+                    skip_blank_lines=True, index_col=False, encoding=det.encoding, encoding_errors=errors,
+                )
             offset = 0
             skipped_records = np.empty(0, dtype=np.int64)  # data record numbers pandas skipped
-            for chunk in reader:
+            while True:
+                with _parser_warnings() as more:
+                    chunk = next(reader, None)
+                caught.extend(more)
                 skipped = _skipped_rows(caught, det, data_start_line)
                 caught.clear()
+                if chunk is None:
+                    break
                 skipped_records = np.sort(np.concatenate(
                     [skipped_records, skipped["line"].to_numpy(dtype=np.int64) - det.header_line]))
                 # The p-th parsed row is the p-th record number that pandas did not skip.
@@ -370,7 +377,6 @@ def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str
                             problems.append(note)
                 offset += len(chunk)
                 yield chunk, skipped
-            skipped = _skipped_rows(caught, det, data_start_line)
             if len(skipped):
                 yield pd.DataFrame(columns=det.header), skipped
     except pd.errors.EmptyDataError:
@@ -403,11 +409,50 @@ def _text_stream(det: Detected) -> io.TextIOBase:
     return io.TextIOWrapper(fh, encoding=det.encoding, errors="replace", newline="")
 
 
-def _skipped_rows(caught: list[warnings.WarningMessage], det: Detected, start: int) -> pd.DataFrame:
+#: Per thread that is parsing: the warnings its parser raised (see :func:`_parser_warnings`).
+_WARNINGS_OF: dict[int, list[str]] = {}
+_ORIGINAL_WARN = warnings.warn
+_INSTALL_LOCK = threading.Lock()
+
+
+def _routed_warn(message, category=None, stacklevel=1, *args, **kwargs):
+    """``warnings.warn``, except that a parsing thread's warnings go to that thread's list."""
+    sink = _WARNINGS_OF.get(threading.get_ident())
+    if sink is not None:
+        sink.append(str(message))
+        return None
+    return _ORIGINAL_WARN(message, category, stacklevel + 1, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def _parser_warnings() -> Iterator[list[str]]:
+    """Collect the warnings this thread raises (the C parser's 'Skipping line N') into a list.
+
+    ``warnings.catch_warnings`` cannot be used here: its filters are process-wide, and pandas code
+    on the worker threads enters it too; while one is inside with an "ignore" filter, this
+    thread's 'Skipping line' warnings would be dropped and those rows lost without a reject.
+    ``warnings.warn`` is wrapped instead (once, on first use), routing only registered threads.
+    """
+    with _INSTALL_LOCK:
+        if warnings.warn is not _routed_warn:
+            warnings.warn = _routed_warn
+    thread, messages = threading.get_ident(), []
+    outer = _WARNINGS_OF.get(thread)
+    _WARNINGS_OF[thread] = messages
+    try:
+        yield messages
+    finally:
+        if outer is None:
+            del _WARNINGS_OF[thread]
+        else:
+            _WARNINGS_OF[thread] = outer
+
+
+def _skipped_rows(caught: list[str], det: Detected, start: int) -> pd.DataFrame:
     """Turn pandas' 'Skipping line N' warnings into reject rows."""
     rows = []
-    for w in caught:
-        for m in _SKIP_RE.finditer(str(w.message)):
+    for message in caught:
+        for m in _SKIP_RE.finditer(message):
             line = int(m.group(1)) + start - 1
             rows.append((det.path, line, "", f"malformed CSV row: {m.group(2).strip()}", ""))
     return pd.DataFrame(rows, columns=REJECT_COLUMNS)
@@ -686,13 +731,10 @@ def host_columns(source_url: pd.Series, target_url: pd.Series | None) -> dict[st
         if url_col is None:
             continue
         urls = arrow_strings(url_col)
-        if mostly_repeats(urls):
-            by_url = urls.dictionary_encode()
-            encoded = url_hosts(by_url.dictionary).dictionary_encode()
-            distinct, indices = encoded.dictionary, encoded.indices.take(by_url.indices)
-        else:
-            encoded = url_hosts(urls).dictionary_encode()
-            distinct, indices = encoded.dictionary, encoded.indices
+        by_url = urls.dictionary_encode() if mostly_repeats(urls) else None
+        encoded = url_hosts(urls if by_url is None else by_url.dictionary).dictionary_encode()
+        distinct = encoded.dictionary
+        indices = encoded.indices if by_url is None else encoded.indices.take(by_url.indices)
         if pc.any(pc.match_substring(distinct, ":")).as_py():  # a port or an IPv6 address (rare)
             distinct = pa.array([host_of(f"http://{h}") for h in distinct.to_pylist()], type=pa.string())
         parts = split_hosts_arrow(distinct)
