@@ -40,7 +40,7 @@ def tune_memory() -> None:
 
     pyarrow's default (mimalloc) hands freed chunks back to the system, so the reader's worker
     threads spend their time faulting the same memory in again, contending for the process's page
-    tables; jemalloc keeps it. Measured in bench/RESULTS.md: reading ~15% faster, lower peak.
+    tables; jemalloc keeps it. Measured in bench/RESULTS.md: reading ~1.5× faster, lower peak memory.
     """
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return

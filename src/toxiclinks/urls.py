@@ -324,12 +324,6 @@ def _substrings(data: np.ndarray, start: np.ndarray, stop: np.ndarray,
                                   pa.py_buffer(data[gather])])
 
 
-def _first_after(positions: np.ndarray, start: np.ndarray, nth: int = 0) -> np.ndarray:
-    """The ``nth`` (0-based) of the sorted ``positions`` at or after each ``start`` (int64 max if none)."""
-    padded = np.append(positions, np.full(nth + 1, np.iinfo(np.int64).max))
-    return padded[np.searchsorted(positions, start) + nth]
-
-
 def _n_labels(name: str) -> int:
     """Number of labels in a name ("" has none)."""
     return name.count(".") + 1 if name else 0
@@ -505,10 +499,12 @@ def _without_fragments(text: pa.Array) -> pa.Array:
     hashes = np.flatnonzero(data == ord("#"))
     if not len(hashes):
         return text
-    first = _first_after(hashes, offsets[:-1])
-    rows = np.flatnonzero(first < offsets[1:])
+    # Each string's first '#' at or after its start (past the end when it has none).
+    first = np.append(hashes, len(data))[np.searchsorted(hashes, offsets[:-1])]
+    has_fragment = first < offsets[1:]
+    rows = np.flatnonzero(has_fragment)
     cut = _substrings(data, offsets[rows], first[rows]).cast(text.type)
-    return pc.replace_with_mask(text, pa.array(first < offsets[1:]), cut)
+    return pc.replace_with_mask(text, pa.array(has_fragment), cut)
 
 
 def url_hosts(urls: pa.Array) -> pa.Array:

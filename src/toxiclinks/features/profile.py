@@ -55,13 +55,14 @@ def _velocity(target: np.ndarray, pair: np.ndarray, week: np.ndarray) -> np.ndar
     Each (target, site) pair's first week counts one new referring site for its target; the ratio
     is that week's count over the median count of the 8 weeks before (at least 1).
     """
+    from .context import group_of
+
     known = week >= 0
     if not known.any():
         return np.full(pair.max() + 1, np.nan)
     first = np.full(pair.max() + 1, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, pair[known], week[known])
-    pair_target = np.zeros(len(first), dtype=np.int64)
-    pair_target[pair] = target
+    pair_target = group_of(pair, target).astype(np.int64)
     seen = first < np.iinfo(np.int64).max
     # New referring sites per (target, week), in (target, week) order for binary search.
     key = pair_target[seen] * 10_000_000 + first[seen]
