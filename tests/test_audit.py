@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,7 +14,7 @@ from toxiclinks.audit import run_audit
 from toxiclinks.cli import main
 from toxiclinks.disavow import parse, validate
 from toxiclinks.errors import DisavowError, InputError
-from toxiclinks.safeio import atomic_open
+from toxiclinks.safeio import atomic_open, csv_bytes, write_csv_atomic
 from toxiclinks.synth import write as synth_write
 
 
@@ -137,6 +138,34 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
         raise RuntimeError("crash mid-write")
     assert target.read_text() == "domain:old.com\n"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_csv_writer_writes_what_pandas_writes_escaped_and_reads_back(tmp_path):
+    hostile = ["plain", "c,d", 'say "hi"', "", None, " padded ", "two\nlines", "é ☃", "=cmd|' /C calc'!A0",
+               "+1", "-x", "@sum", "\tTab", "caf\u00e9,\"x\"\n"]
+    n = len(hostile)
+    frame = pd.DataFrame({
+        "text": pd.array(hostile, dtype="str"), "obj": np.array(hostile, dtype=object),
+        "num": np.linspace(-1.5, 1e16, n), "tenths": np.round(np.arange(n) * 7.3, 1),
+        "nan": [np.nan, 0.1 + 0.2] * (n // 2), "count": np.arange(n), "row": pd.array([1, None] * (n // 2), dtype="Int64"),
+        "flag": [True, False] * (n // 2), "mixed": np.array([1.5, "x", None, np.nan, 3, True, "y"] * 2, dtype=object),
+    })
+    # The reference: the old route, pandas' to_csv after escaping text cells that start a formula.
+    escaped = frame.copy()
+    for name in ("text", "obj", "mixed"):
+        text = escaped[name].astype("string")
+        escaped[name] = text.mask(text.str.startswith(("=", "+", "-", "@", "\t", "\r")).fillna(False), "'" + text)
+    for columns in (list(frame.columns), ["text"], ["row"], ["nan"]):
+        for header in (True, False):
+            assert csv_bytes(frame[columns], header=header).decode() == escaped[columns].to_csv(index=False, header=header)
+    path = tmp_path / "out.csv"
+    write_csv_atomic(frame, path)
+    back = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert len(back) == n and back["text"].tolist()[:3] == ["plain", "c,d", 'say "hi"']
+    assert back["text"].tolist()[8] == "'=cmd|' /C calc'!A0"
+    # A bare CR is quoted (pandas leaves it bare and a reader splits the row there).
+    assert csv_bytes(pd.DataFrame({"a": ["x\ry"], "b": [1]})) == b'a,b\n"x\ry",1\n'
+    assert csv_bytes(pd.DataFrame({"a": []})) == b"a\n"
 
 
 def test_audit_command_errors_are_clear(tmp_path, capsys, small_model):

@@ -31,7 +31,7 @@ from .features.placement import REGIONS
 from .model import ToxicityModel, load
 from .readers import REJECT_COLUMNS, iter_export, referring_site
 from .report import ReportData, render
-from .safeio import atomic_open, escape_formulas, write_csv_atomic
+from .safeio import atomic_open, csv_bytes, write_csv_atomic
 from .score import PLACEMENTS, VERDICTS, score, scoring_features
 from .urls import platforms, site_entries, under_sites
 
@@ -316,7 +316,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
     out.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         acc = _Accumulator(stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8")))
-        csv_fh = stack.enter_context(atomic_open(out / "links.csv", newline=""))
+        csv_fh = stack.enter_context(atomic_open(out / "links.csv", "wb"))
         parquet = pq.ParquetWriter(stack.enter_context(atomic_open(out / "links.parquet", "wb")),
                                    _PARQUET_SCHEMA)
         stack.callback(parquet.close)
@@ -334,7 +334,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
                                  f"found more than the {total:,} links of the first); run the audit again")
             scored = score(mdl, chunk, allow=allow, deny=deny, site_topic=site_topic, context=chunk_context)
             table = _link_rows(chunk, scored)
-            escape_formulas(table).to_csv(csv_fh, index=False, header=start == 0)
+            csv_fh.write(csv_bytes(table, header=start == 0))
             parquet.write_table(pa.Table.from_pandas(table, schema=_PARQUET_SCHEMA, preserve_index=False))
             acc.add(chunk, scored, start)
             start += len(chunk)
@@ -347,7 +347,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         del context, held, chunks
         chunk = chunk_context = scored = table = None
         if start == 0:
-            _link_rows(schema.empty_table(), pd.DataFrame(columns=[*LINK_COLUMNS])).to_csv(csv_fh, index=False)
+            csv_fh.write(csv_bytes(_link_rows(schema.empty_table(), pd.DataFrame(columns=[*LINK_COLUMNS]))))
         bar.step("writing outputs")
         if page_index is not None:
             notes.append(f"{len(page_index[0]):,} saved pages; region found for {acc.regions_found:,} "

@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_PATTERN = "^[=+\\-@\t\r]"
 
 
 @contextlib.contextmanager
@@ -42,20 +45,73 @@ def _umask() -> int:
     return mask
 
 
-def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix cells that a spreadsheet would run as a formula (= + - @) with a quote."""
-    out = frame.copy()
-    for name in out.columns:
-        col = out[name]
-        if col.dtype == object or str(col.dtype) in ("string", "str"):
-            text = col.astype("string")
-            risky = text.str.startswith(_FORMULA_START).fillna(False)
-            if risky.any():
-                out[name] = text.mask(risky, "'" + text)
-    return out
+def csv_bytes(frame: pd.DataFrame, header: bool = True) -> bytes:
+    """``frame`` as UTF-8 CSV, formula-escaped, as pandas' ``to_csv(index=False)`` writes it.
+
+    The cells are built in Arrow (a million rows in well under a second; ``to_csv`` takes ~9 s):
+    text cells starting with = + - @ tab or CR get a leading quote (spreadsheets would run them),
+    cells holding a comma, quote or line break are quoted with quotes doubled, missing values
+    are empty, numbers are written as Python writes them. One difference from ``to_csv``: a cell
+    with a bare CR is quoted too, as RFC 4180 asks (pandas leaves it bare, which breaks the row).
+    """
+    if frame.shape[1] == 0:
+        raise ValueError("a CSV needs at least one column")
+    cells = [_csv_cells(frame[name]) for name in frame.columns]
+    names = _quoted(pa.array([str(name) for name in frame.columns], pa.string()))
+    if len(cells) == 1:  # the csv module quotes an empty lone cell, so a blank line stands for a row
+        cells, names = [_lone(cells[0])], _lone(names)
+    return (",".join(names.to_pylist()).encode() + b"\n" if header else b"") + _join_rows(cells)
+
+
+def _csv_cells(column: pd.Series) -> pa.Array:
+    """One column's CSV cells, as an Arrow string array without nulls."""
+    dtype = column.dtype
+    if dtype.kind == "f":
+        values = column.to_numpy(np.float64, na_value=np.nan)
+        uniq, inverse = np.unique(values, return_inverse=True)
+        text = np.where(np.isnan(uniq), "", uniq.astype(str)) if len(uniq) else uniq.astype(str)
+        return pa.array(text.astype(object), pa.string()).take(pa.array(inverse.ravel()))
+    if dtype.kind in "iub" or isinstance(dtype, pd.BooleanDtype):
+        cells = pa.array(column, from_pandas=True)
+        if pa.types.is_boolean(cells.type):  # Python's spelling, as the csv module writes it
+            cells = pc.if_else(cells, "True", "False")
+        return pc.fill_null(pc.cast(cells, pa.string()), "")
+    values = column.to_numpy(object, na_value=None)
+    try:
+        text = pa.array(values, pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects: the csv module writes str(value)
+        text = pa.array([None if v is None or v != v else str(v) for v in values], pa.string())
+    text = pc.fill_null(text, "")
+    risky = pc.match_substring_regex(text, _FORMULA_PATTERN)
+    text = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+    return _quoted(text)
+
+
+def _lone(cells: pa.Array) -> pa.Array:
+    """Empty cells of a one-column CSV as ``""``."""
+    return pc.if_else(pc.equal(pc.binary_length(cells), 0), '""', cells)
+
+
+def _quoted(text: pa.Array) -> pa.Array:
+    """Cells holding a delimiter, quote or line break in quotes, quotes doubled."""
+    needs = pc.match_substring_regex(text, '[",\r\n]')
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, text)
+
+
+def _join_rows(cells: list[pa.Array], rows_per_part: int = 100_000) -> bytes:
+    """The cells joined by commas, one line per row, as UTF-8 bytes."""
+    parts = []
+    for start in range(0, len(cells[0]), rows_per_part):  # parts keep Arrow's 32-bit offsets safe
+        part = [c.slice(start, rows_per_part) for c in cells]
+        lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*part, ","), "", "\n")
+        offsets = np.frombuffer(lines.buffers()[1], np.int32)
+        begin, end = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
+        parts.append(lines.buffers()[2].slice(begin, end - begin).to_pybytes())
+    return b"".join(parts)
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
     """Write ``frame`` as UTF-8 CSV, formula-escaped, atomically."""
-    with atomic_open(path, newline="") as fh:
-        escape_formulas(frame).to_csv(fh, index=False)
+    with atomic_open(path, "wb") as fh:
+        fh.write(csv_bytes(frame))
