@@ -14,6 +14,7 @@ from toxiclinks.audit import run_audit
 from toxiclinks.cli import main
 from toxiclinks.disavow import parse, validate
 from toxiclinks.errors import DisavowError, InputError
+from toxiclinks.model import load
 from toxiclinks.safeio import atomic_open, csv_bytes, write_csv_atomic
 from toxiclinks.synth import write as synth_write
 
@@ -257,3 +258,26 @@ def test_an_export_that_changes_between_the_two_readings_is_an_error(tmp_path, s
     with pytest.raises(InputError, match="changed while it was being audited"):
         run_audit([str(links_csv)], tmp_path / "out", model=small_model.folder, progress=False)
     assert not (tmp_path / "out" / "links.csv").exists()  # nothing half-written is left behind
+
+
+def test_each_reason_describes_its_own_links_values(small_model, export):
+    """Reasons are cached by what they say; two links whose values differ only slightly (a log
+    count of 3.2356 vs 3.2364: 1,720 vs 1,723 links, equal to three decimals) must not share
+    one link's phrase."""
+    from toxiclinks.readers import read_export
+    from toxiclinks.score import describe, explain_rows
+
+    model = load(small_model.folder)
+    links = read_export(export[0]).links.head(2)
+    X = model.transform(links)
+    X[1] = X[0]
+    names = model.feature_names
+    j = names.index("placement__links_in_group_log")
+    X[0, j], X[1, j] = 3.2356, 3.2364
+    contrib = np.zeros((2, len(names)))
+    contrib[:, j] = 1.0  # the only reason of both rows
+    reasons = explain_rows(model, links, X, contrib=contrib)
+    row = {"anchor": None, "source_site": None, "source_suffix": None, "source_platform": None,
+           "source_topic": "", "target_topic": ""}
+    assert reasons == [describe(names[j], X[0], names, row), describe(names[j], X[1], names, row)]
+    assert reasons[0] != reasons[1]

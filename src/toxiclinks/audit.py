@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -32,7 +33,7 @@ from .model import ToxicityModel, load
 from .readers import REJECT_COLUMNS, iter_export, referring_site
 from .report import ReportData, render
 from .safeio import atomic_open, csv_bytes, write_csv_atomic
-from .score import PLACEMENTS, VERDICTS, score, scoring_features
+from .score import PLACEMENTS, VERDICTS, featurize, judge, scored_table, scoring_features
 from .urls import platforms, site_entries, under_sites
 
 _ANCHOR_LABELS = (*CLASSES, "unknown")
@@ -321,31 +322,48 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
                                    _PARQUET_SCHEMA)
         stack.callback(parquet.close)
         chunks = held if held is not None else _read_chunks(exports, formats, None, None)
-        start = 0
-        for chunk in chunks:
-            if page_index is not None:
-                from .pages import add_regions
+        start = read = 0
+        pending: tuple | None = None
 
-                add_regions(chunk, pages, (page_index[0], []))
-                acc.regions_found += int(chunk["region"].notna().sum())
-            chunk_context = context.rows(start, start + len(chunk))
-            if len(chunk_context) != len(chunk):
-                raise InputError("the export changed while it was being audited (the second reading "
-                                 f"found more than the {total:,} links of the first); run the audit again")
-            scored = score(mdl, chunk, allow=allow, deny=deny, site_topic=site_topic, context=chunk_context)
+        def write(chunk: pd.DataFrame, X: np.ndarray, chunk_context, judgment: Future) -> None:
+            nonlocal start
+            scored = scored_table(mdl, chunk, X, chunk_context, judgment.result())
             table = _link_rows(chunk, scored)
             csv_fh.write(csv_bytes(table, header=start == 0))
             parquet.write_table(pa.Table.from_pandas(table, schema=_PARQUET_SCHEMA, preserve_index=False))
             acc.add(chunk, scored, start)
             start += len(chunk)
             bar.step("scoring", start, total)
+
+        # LightGBM runs on one core for chunk k (it releases the GIL) while this thread computes the
+        # features of chunk k+1 and then writes chunk k: about a fifth of the audit's time is hidden.
+        model_thread = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="toxiclinks-model"))
+        for chunk in chunks:
+            if page_index is not None:
+                from .pages import add_regions
+
+                add_regions(chunk, pages, (page_index[0], []))
+                acc.regions_found += int(chunk["region"].notna().sum())
+            chunk_context = context.rows(read, read + len(chunk))
+            if len(chunk_context) != len(chunk):
+                raise InputError("the export changed while it was being audited (the second reading "
+                                 f"found more than the {total:,} links of the first); run the audit again")
+            read += len(chunk)
+            X, chunk_context, allowed, denied = featurize(mdl, chunk, allow=allow, deny=deny, site_topic=site_topic,
+                                                          context=chunk_context)
+            judgment = model_thread.submit(judge, mdl, X, allowed, denied, "flagged", 1)
+            if pending is not None:
+                write(*pending)
+            pending = (chunk, X, chunk_context, judgment)
+        if pending is not None:
+            write(*pending)
         if start != total:
             raise InputError(f"the export changed while it was being audited ({total:,} links on the first "
                              f"reading, {start:,} on the second); run the audit again")
         # What is left needs only the compact per-link numbers; the last chunk's context slice
         # would otherwise keep the whole context alive.
         del context, held, chunks
-        chunk = chunk_context = scored = table = None
+        chunk = chunk_context = X = judgment = pending = None
         if start == 0:
             csv_fh.write(csv_bytes(_link_rows(schema.empty_table(), pd.DataFrame(columns=[*LINK_COLUMNS]))))
         bar.step("writing outputs")

@@ -52,11 +52,11 @@ class ToxicityModel:
         """Feature matrix for canonical links."""
         return self.features.transform(links)
 
-    def raw_score(self, X: np.ndarray) -> np.ndarray:
-        """Uncalibrated booster probability for a feature matrix."""
+    def raw_score(self, X: np.ndarray, threads: int | None = None) -> np.ndarray:
+        """Uncalibrated booster probability for a feature matrix (``threads``: LightGBM's, else chosen by size)."""
         if len(X) == 0:
             return np.empty(0)
-        return self.booster.predict(X, num_threads=_threads(len(X)))
+        return self.booster.predict(X, num_threads=threads or _threads(len(X)))
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Map raw booster probabilities to calibrated probabilities."""
@@ -66,7 +66,7 @@ class ToxicityModel:
         """Calibrated probability that each link is toxic."""
         return self.calibrate(self.raw_score(self.transform(links)))
 
-    def contributions(self, X: np.ndarray, chunk: int = 10_000) -> np.ndarray:
+    def contributions(self, X: np.ndarray, chunk: int = 10_000, threads: int | None = None) -> np.ndarray:
         """Per-feature contributions (log-odds) for rows of ``X``; the last column is the bias.
 
         Path attribution (Saabas): along each tree's decision path, the change in the node value
@@ -82,7 +82,7 @@ class ToxicityModel:
         # Leaf indices and the indicator matrix take ~9 KB per row: small chunks bound memory.
         for start in range(0, len(X), chunk):
             part = X[start:start + chunk]
-            leaves = self.booster.predict(part, pred_leaf=True, num_threads=_threads(len(part))).astype(np.int64)
+            leaves = self.booster.predict(part, pred_leaf=True, num_threads=threads or _threads(len(part))).astype(np.int64)
             rows = (leaves + offsets).ravel()
             indicator = sparse.csr_matrix((np.ones(len(rows)), rows, np.arange(0, len(rows) + 1, leaves.shape[1])),
                                           shape=(len(part), paths.shape[0]))

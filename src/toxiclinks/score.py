@@ -9,6 +9,7 @@ expensive, so they are computed only for the links whose reasons are shown (toxi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -45,33 +46,74 @@ def score(model: ToxicityModel, links: pd.DataFrame, *, allow: Iterable[str] = (
     ``explain`` is ``"flagged"`` (reasons for toxic and suspicious links), ``"all"`` or ``"none"``.
     ``context`` is the profile-level context when ``links`` is a chunk of a larger export
     (:meth:`scoring_features` builds it); without it the table is scored as one batch.
+
+    Three stages, which a batch audit overlaps across chunks: the features (:func:`featurize`),
+    the model's numbers (:func:`judge`; LightGBM releases the GIL) and the words
+    (:func:`scored_table`).
     """
-    features = scoring_features(model, site_topic)
-    X, context = features.transform_with_context(links, context)
-    proba = model.calibrate(model.raw_score(X))
+    X, context, allowed, denied = featurize(model, links, allow=allow, deny=deny, site_topic=site_topic,
+                                            context=context)
+    return scored_table(model, links, X, context, judge(model, X, allowed, denied, explain), top_k=top_k)
+
+
+@dataclass
+class Judgment:
+    """The model's numbers for a batch: probabilities, verdicts, and contributions where explained."""
+
+    proba: np.ndarray
+    verdict: np.ndarray  # before the allow/deny overrides
+    allowed: np.ndarray
+    denied: np.ndarray
+    explained: np.ndarray  # rows whose reasons are written
+    contrib: np.ndarray  # per-feature contributions of those rows (bias column dropped)
+
+
+def featurize(model: ToxicityModel, links: pd.DataFrame, *, allow: Iterable[str] = (), deny: Iterable[str] = (),
+              site_topic: str | None = None, context: Context | None = None
+              ) -> tuple[np.ndarray, Context, np.ndarray, np.ndarray]:
+    """Feature matrix and context of ``links``, and which links the allow/deny lists override."""
+    X, context = scoring_features(model, site_topic).transform_with_context(links, context)
+    allowed = _in_sites(links, site_entries(allow))
+    denied = _in_sites(links, site_entries(deny)) & ~allowed
+    return X, context, allowed, denied
+
+
+def judge(model: ToxicityModel, X: np.ndarray, allowed: np.ndarray, denied: np.ndarray,
+          explain: str = "flagged", threads: int | None = None) -> Judgment:
+    """Calibrated probabilities, verdicts, and the contributions of the rows to explain."""
+    proba = model.calibrate(model.raw_score(X, threads))
     names = model.feature_names
     toxic_t, suspicious_t = thresholds(model)
     verdict = np.where(proba >= toxic_t, "toxic", np.where(proba >= suspicious_t, "suspicious", "ok")).astype(object)
-    evidence = np.zeros(len(links), dtype=int)
+    evidence = np.zeros(len(X), dtype=int)
     for name in _EVIDENCE:
         evidence += ~np.isnan(X[:, names.index(name)])
     listed = X[:, names.index("domain__in_spam_list")] == 1
     verdict[(evidence == 0) & ~listed & (proba < toxic_t)] = "unknown"
+    if explain == "none":
+        rows = np.empty(0, dtype=np.int64)
+    elif explain == "flagged":
+        rows = np.flatnonzero(np.isin(verdict, ("toxic", "suspicious")) & ~allowed & ~denied)
+    else:
+        rows = np.arange(len(X))
+    contrib = model.contributions(X[rows], threads=threads)[:, :-1] if len(rows) else np.empty((0, len(names)))
+    return Judgment(proba, verdict, allowed, denied, rows, contrib)
+
+
+def scored_table(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, context: Context,
+                 judgment: Judgment, top_k: int = 3) -> pd.DataFrame:
+    """The scored links: toxicity, verdict, reasons in words, anchor class and placement."""
+    names = model.feature_names
+    verdict, rows = judgment.verdict.copy(), judgment.explained
     reasons = np.full(len(links), "", dtype=object)
-    allowed = _in_sites(links, site_entries(allow))
-    denied = _in_sites(links, site_entries(deny)) & ~allowed
-    if explain != "none":
-        rows = np.flatnonzero(np.isin(verdict, ("toxic", "suspicious")) & ~allowed & ~denied) \
-            if explain == "flagged" else np.arange(len(links))
-        if len(rows):
-            target_topic = _target_topics(context)
-            reasons[rows] = explain_rows(model, links.iloc[rows], X[rows], top_k=top_k,
-                                         target_topics=target_topic[rows])
-    verdict[allowed] = "ok"
-    reasons[allowed] = "on your allowlist"
-    verdict[denied] = "toxic"
-    reasons[denied] = "on your denylist"
-    return pd.DataFrame({"toxicity": np.round(proba * 100, 1), "verdict": verdict, "reasons": reasons,
+    if len(rows):
+        reasons[rows] = explain_rows(model, links.iloc[rows], X[rows], top_k=top_k,
+                                     target_topics=_target_topics(context)[rows], contrib=judgment.contrib)
+    verdict[judgment.allowed] = "ok"
+    reasons[judgment.allowed] = "on your allowlist"
+    verdict[judgment.denied] = "toxic"
+    reasons[judgment.denied] = "on your denylist"
+    return pd.DataFrame({"toxicity": np.round(judgment.proba * 100, 1), "verdict": verdict, "reasons": reasons,
                          "anchor_class": _anchor_class_names(X, names),
                          "placement": placement_label(X, names)}, index=links.index)
 
@@ -135,14 +177,17 @@ def _target_topics(context: Context) -> np.ndarray:
 
 
 def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k: int = 3,
-                 target_topics: np.ndarray | None = None) -> list[str]:
+                 target_topics: np.ndarray | None = None, contrib: np.ndarray | None = None) -> list[str]:
     """Top reasons, joined with '; ', for each row, from per-feature contributions.
+
+    ``contrib`` is the rows' contributions without the bias column, when already computed.
 
     Phrases are cached by what they say (feature, value and the few fields they quote), so a
     million flagged links cost a dictionary lookup each, not a formatting call.
     """
     n = len(X)
-    contrib = model.contributions(X)[:, :-1]
+    if contrib is None:
+        contrib = model.contributions(X)[:, :-1]
     names = model.feature_names
     width = min(top_k + 3, contrib.shape[1])
     top = np.argpartition(-contrib, width - 1, axis=1)[:, :width]
@@ -164,13 +209,13 @@ def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k
     }
     cls_col, money_col = names.index("anchor__class"), names.index("anchor__money_category")
     # Plain Python lists: the loop below reads a few numbers per row, and numpy scalars are slow.
-    anchors, cls, money = context["anchor"].tolist(), X[:, cls_col].tolist(), X[:, money_col].tolist()
-    topics = list(zip(context["source_topic"].tolist(), context["target_topic"].tolist(), strict=True))
-    sites = list(zip(context["source_site"].tolist(), context["source_suffix"].tolist(),
-                     context["source_platform"].tolist(), strict=True))
-    groups = [name.split("__", 1)[0] for name in names]
+    fields = {name: values.tolist() for name, values in context.items()}
+    fields["cls"], fields["money"] = X[:, cls_col].tolist(), X[:, money_col].tolist()
+    quotes = [_QUOTES.get(name, ()) for name in names]
     top_contrib = np.take_along_axis(contrib, order, axis=1).tolist()
-    top_value = np.take_along_axis(X, order, axis=1).astype(np.float64).tolist()
+    top_value = np.take_along_axis(X, order, axis=1).astype(object)
+    top_value[pd.isna(top_value)] = None  # NaN is not equal to itself, so it would never hit the cache
+    top_value = top_value.tolist()
     cache: dict[tuple, str] = {}
     out = []
     for i, features in enumerate(order.tolist()):
@@ -178,19 +223,11 @@ def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k
         for j, c, value in zip(features, top_contrib[i], top_value[i], strict=True):
             if c <= 0.05 or len(phrases) >= top_k:
                 break
-            group = groups[j]
-            if group == "anchor":
-                fields: tuple = (anchors[i], cls[i], money[i])
-            elif group == "topic":
-                fields = topics[i]
-            elif group == "domain":
-                fields = sites[i]
-            else:
-                fields = ()
-            key = (j, round(value, 3), fields)
+            # A phrase depends on its feature's exact value and the few fields it quotes.
+            key = (j, value, *[fields[f][i] for f in quotes[j]]) if quotes[j] else (j, value)
             phrase = cache.get(key)
             if phrase is None:
-                row = {k: v[i] for k, v in context.items()}
+                row = {k: fields[k][i] for k in context}
                 phrase = cache[key] = describe(names[j], X[i], names, row)
             if phrase and phrase not in phrases:
                 phrases.append(phrase)
@@ -249,6 +286,18 @@ def _fmt_count(v: float) -> str:
     n = 10 ** v
     return f"{n:,.0f}"
 
+
+#: The row fields each phrase quotes besides its own value ("cls" and "money" are the anchor's
+#: class and money category); phrases are cached by feature, value and these fields.
+_ANCHOR_QUOTES = ("anchor", "cls", "money")
+_QUOTES: dict[str, tuple[str, ...]] = {
+    "anchor__class": _ANCHOR_QUOTES, "anchor__is_exact_match": _ANCHOR_QUOTES,
+    "anchor__money_category": _ANCHOR_QUOTES, "anchor__money_words": _ANCHOR_QUOTES,
+    "anchor__commercial_words": _ANCHOR_QUOTES, "anchor__script_mismatch": ("anchor",),
+    "topic__similarity": ("source_topic", "target_topic"),
+    "domain__keyword_count": ("source_site",), "domain__money_word": ("source_site",),
+    "domain__tld_spam_rate": ("source_suffix",), "domain__is_platform_site": ("source_platform",),
+}
 
 _PHRASES: dict[str, Callable[..., str]] = {
     "anchor__class": _anchor_phrase,
