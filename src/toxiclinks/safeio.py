@@ -57,58 +57,69 @@ def csv_bytes(frame: pd.DataFrame, header: bool = True) -> bytes:
     if frame.shape[1] == 0:
         raise ValueError("a CSV needs at least one column")
     cells = [_csv_cells(frame[name]) for name in frame.columns]
-    names = _quoted(pa.array([str(name) for name in frame.columns], pa.string()))
+    names = _quoted(pa.array([str(name) for name in frame.columns], pa.large_string()))
     if len(cells) == 1:  # the csv module quotes an empty lone cell, so a blank line stands for a row
         cells, names = [_lone(cells[0])], _lone(names)
     return (",".join(names.to_pylist()).encode() + b"\n" if header else b"") + _join_rows(cells)
 
 
 def _csv_cells(column: pd.Series) -> pa.Array:
-    """One column's CSV cells, as an Arrow string array without nulls."""
+    """One column's CSV cells, as an Arrow large-string array without nulls."""
     dtype = column.dtype
     if dtype.kind == "f":
         values = column.to_numpy(np.float64, na_value=np.nan)
-        uniq, inverse = np.unique(values, return_inverse=True)
+        codes, uniq = pd.factorize(values, use_na_sentinel=False)  # each distinct number formatted once
         text = np.where(np.isnan(uniq), "", uniq.astype(str)) if len(uniq) else uniq.astype(str)
-        return pa.array(text.astype(object), pa.string()).take(pa.array(inverse.ravel()))
+        return pa.array(text.astype(object), pa.large_string()).take(pa.array(codes))
     if dtype.kind in "iub" or isinstance(dtype, pd.BooleanDtype):
         cells = pa.array(column, from_pandas=True)
         if pa.types.is_boolean(cells.type):  # Python's spelling, as the csv module writes it
             cells = pc.if_else(cells, "True", "False")
-        return pc.fill_null(pc.cast(cells, pa.string()), "")
-    values = column.to_numpy(object, na_value=None)
-    try:
-        text = pa.array(values, pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects: the csv module writes str(value)
-        text = pa.array([None if v is None or v != v else str(v) for v in values], pa.string())
-    text = pc.fill_null(text, "")
-    risky = pc.match_substring_regex(text, _FORMULA_PATTERN)
-    text = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+        return pc.fill_null(pc.cast(cells, pa.large_string()), _text(""))
+    text = pa.array(column, from_pandas=True) if isinstance(dtype, pd.StringDtype) else None  # no copy
+    if text is None or not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        values = column.to_numpy(object, na_value=None)
+        try:
+            text = pa.array(values, pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects: the csv module writes str(value)
+            text = pa.array([None if v is None or v != v else str(v) for v in values], pa.string())
+    text = pc.fill_null(text.cast(pa.large_string()), _text(""))
+    text = _where(text, pc.match_substring_regex(text, _FORMULA_PATTERN),
+                  lambda risky: pc.binary_join_element_wise(_text("'"), risky, _text("")))
     return _quoted(text)
+
+
+def _where(text: pa.Array, mask: pa.Array, change) -> pa.Array:
+    """``text`` with the cells under ``mask`` replaced by ``change`` of them (usually a few cells)."""
+    if not pc.any(mask).as_py():
+        return text
+    return pc.replace_with_mask(text, mask, change(pc.filter(text, mask)))
+
+
+def _text(value: str) -> pa.Scalar:
+    """A text constant for Arrow kernels on large strings."""
+    return pa.scalar(value, pa.large_string())
 
 
 def _lone(cells: pa.Array) -> pa.Array:
     """Empty cells of a one-column CSV as ``""``."""
-    return pc.if_else(pc.equal(pc.binary_length(cells), 0), '""', cells)
+    return pc.if_else(pc.equal(pc.binary_length(cells), 0), _text('""'), cells)
 
 
 def _quoted(text: pa.Array) -> pa.Array:
     """Cells holding a delimiter, quote or line break in quotes, quotes doubled."""
-    needs = pc.match_substring_regex(text, '[",\r\n]')
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-    return pc.if_else(needs, quoted, text)
+    return _where(text, pc.match_substring_regex(text, '[",\r\n]'), lambda cells: pc.binary_join_element_wise(
+        _text('"'), pc.replace_substring(cells, '"', '""'), _text('"'), _text("")))
 
 
-def _join_rows(cells: list[pa.Array], rows_per_part: int = 100_000) -> bytes:
+def _join_rows(cells: list[pa.Array]) -> bytes:
     """The cells joined by commas, one line per row, as UTF-8 bytes."""
-    parts = []
-    for start in range(0, len(cells[0]), rows_per_part):  # parts keep Arrow's 32-bit offsets safe
-        part = [c.slice(start, rows_per_part) for c in cells]
-        lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*part, ","), "", "\n")
-        offsets = np.frombuffer(lines.buffers()[1], np.int32)
-        begin, end = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
-        parts.append(lines.buffers()[2].slice(begin, end - begin).to_pybytes())
-    return b"".join(parts)
+    if not len(cells[0]):
+        return b""
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, _text(",")), _text(""), _text("\n"))
+    offsets = np.frombuffer(lines.buffers()[1], np.int64)
+    begin, end = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
+    return lines.buffers()[2].slice(begin, end - begin).to_pybytes()
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
