@@ -82,10 +82,12 @@ class ToxicityModel:
         # Leaf indices and the indicator matrix take ~9 KB per row: small chunks bound memory.
         for start in range(0, len(X), chunk):
             part = X[start:start + chunk]
-            leaves = self.booster.predict(part, pred_leaf=True, num_threads=threads or _threads(len(part))).astype(np.int64)
-            rows = (leaves + offsets).ravel()
-            indicator = sparse.csr_matrix((np.ones(len(rows)), rows, np.arange(0, len(rows) + 1, leaves.shape[1])),
-                                          shape=(len(part), paths.shape[0]))
+            leaves = self.booster.predict(part, pred_leaf=True, num_threads=threads or _threads(len(part)))
+            rows = (leaves.astype(np.int32) + offsets).ravel()
+            # One leaf per tree and row, already in column order: the arrays are a valid CSR as they are.
+            indicator = sparse.csr_matrix((len(part), paths.shape[0]))
+            indicator.data, indicator.indices = np.ones(len(rows)), rows
+            indicator.indptr = np.arange(0, len(rows) + 1, leaves.shape[1], dtype=np.int32)
             out[start:start + chunk, :n_features] = (indicator @ paths).toarray()
         out[:, n_features] = bias
         return out
@@ -119,7 +121,7 @@ class ToxicityModel:
                     stack.append((child, [*credits, (node["split_feature"], value - node["internal_value"])]))
             offset += tree["num_leaves"]
         paths = sparse.csr_matrix((vals, (rows, cols)), shape=(offset, len(self.feature_names)))
-        self.__dict__["_path_cache"] = (paths, np.array(offsets, dtype=np.int64), bias)
+        self.__dict__["_path_cache"] = (paths, np.array(offsets, dtype=np.int32), bias)
         return self.__dict__["_path_cache"]
 
     def __getstate__(self) -> dict:
