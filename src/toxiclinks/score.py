@@ -200,38 +200,45 @@ def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k
         vectors = topic_features.source_vectors(links.iloc[quoting])
         source_topic[quoting] = topic_features.dominant(vectors)
     context = {
-        "anchor": links["anchor"].to_numpy(dtype=object, na_value=None),
-        "source_site": links["source_site"].to_numpy(dtype=object, na_value=None),
-        "source_suffix": links["source_suffix"].to_numpy(dtype=object, na_value=None),
-        "source_platform": links["source_platform"].to_numpy(dtype=object, na_value=None),
-        "source_topic": source_topic,
+        "anchor": links["anchor"], "source_site": links["source_site"], "source_suffix": links["source_suffix"],
+        "source_platform": links["source_platform"], "source_topic": source_topic,
         "target_topic": target_topics if target_topics is not None else np.full(n, "", dtype=object),
     }
+    # The loop below keys phrases by small integer codes, not strings (Python lists: numpy
+    # scalars are slow); the strings are looked up only when a phrase is formatted.
+    codes, uniques = {}, {}
+    for name, values in context.items():
+        code, unique = pd.factorize(values)
+        codes[name], uniques[name] = code.tolist(), np.append(np.asarray(unique, dtype=object), None)  # -1: missing
     cls_col, money_col = names.index("anchor__class"), names.index("anchor__money_category")
-    # Plain Python lists: the loop below reads a few numbers per row, and numpy scalars are slow.
-    fields = {name: values.tolist() for name, values in context.items()}
-    fields["cls"], fields["money"] = X[:, cls_col].tolist(), X[:, money_col].tolist()
+    codes["cls"], codes["money"] = (np.nan_to_num(X[:, c], nan=-1).tolist() for c in (cls_col, money_col))
     quotes = [_QUOTES.get(name, ()) for name in names]
-    top_contrib = np.take_along_axis(contrib, order, axis=1).tolist()
-    top_value = np.take_along_axis(X, order, axis=1).astype(object)
-    top_value[pd.isna(top_value)] = None  # NaN is not equal to itself, so it would never hit the cache
-    top_value = top_value.tolist()
+    # Only features with a phrase, a value and a contribution above 0.05 can give a reason (the
+    # others would say nothing); in row order, strongest first.
+    top_value = np.take_along_axis(X, order, axis=1).astype(np.float64)
+    speaks = np.array([name in _PHRASES for name in names])
+    rows, ranks = np.nonzero((np.take_along_axis(contrib, order, axis=1) > 0.05) & ~np.isnan(top_value) & speaks[order])
+    out = ["several weak signals together"] * n
     cache: dict[tuple, str] = {}
-    out = []
-    for i, features in enumerate(order.tolist()):
-        phrases: list[str] = []
-        for j, c, value in zip(features, top_contrib[i], top_value[i], strict=True):
-            if c <= 0.05 or len(phrases) >= top_k:
-                break
-            # A phrase depends on its feature's exact value and the few fields it quotes.
-            key = (j, value, *[fields[f][i] for f in quotes[j]]) if quotes[j] else (j, value)
-            phrase = cache.get(key)
-            if phrase is None:
-                row = {k: fields[k][i] for k in context}
-                phrase = cache[key] = describe(names[j], X[i], names, row)
-            if phrase and phrase not in phrases:
-                phrases.append(phrase)
-        out.append("; ".join(phrases) if phrases else "several weak signals together")
+    phrases: list[str] = []
+    current = -1
+    for i, j, value in zip(rows.tolist(), order[rows, ranks].tolist(), top_value[rows, ranks].tolist(), strict=True):
+        if i != current:
+            if phrases:
+                out[current] = "; ".join(phrases)
+            phrases, current = [], i
+        if len(phrases) >= top_k:
+            continue
+        # A phrase depends on its feature's exact value and the few fields it quotes.
+        key = (j, value, *[codes[f][i] for f in quotes[j]]) if quotes[j] else (j, value)
+        phrase = cache.get(key)
+        if phrase is None:
+            row = {k: uniques[k][codes[k][i]] for k in context}
+            phrase = cache[key] = describe(names[j], X[i], names, row)
+        if phrase and phrase not in phrases:
+            phrases.append(phrase)
+    if phrases:
+        out[current] = "; ".join(phrases)
     return out
 
 
