@@ -333,16 +333,17 @@ class Toxiclinks:
 
     def _response(self, table: pd.DataFrame, kept: list[int], rejected: list[Rejected],
                   allowlist: list[str], site_topic: str | None) -> ScoreResponse:
-        scored = self._score(table, allowlist, site_topic) if len(table) else None
-        links = []
-        if scored is not None:
-            targets = table["target_url"].astype(object).where(table["target_url"].notna(), None)
-            for i, (idx, src, tgt) in enumerate(zip(kept, table["source_url"], targets, strict=True)):
-                links.append(ScoredLink(
-                    index=idx, source_url=src, target_url=tgt,
-                    toxicity=float(scored["toxicity"].iat[i]), verdict=str(scored["verdict"].iat[i]),
-                    reasons=[r for r in str(scored["reasons"].iat[i]).split("; ") if r],
-                    anchor_class=str(scored["anchor_class"].iat[i]), placement=str(scored["placement"].iat[i])))
+        links: list[ScoredLink] = []
+        if len(table):
+            scored = self._score(table, allowlist, site_topic)
+            # Whole columns as Python lists: reading cells one by one cost ~50 µs per link.
+            columns = zip(kept, table["source_url"].tolist(), table["target_url"].to_numpy(object, na_value=None).tolist(),
+                          scored["toxicity"].astype(float).tolist(), scored["verdict"].astype(str).tolist(),
+                          scored["reasons"].astype(str).tolist(), scored["anchor_class"].astype(str).tolist(),
+                          scored["placement"].astype(str).tolist(), strict=True)
+            links = [ScoredLink(index=idx, source_url=src, target_url=tgt, toxicity=tox, verdict=verdict,
+                                reasons=[r for r in reasons.split("; ") if r], anchor_class=cls, placement=place)
+                     for idx, src, tgt, tox, verdict, reasons, cls, place in columns]
         return ScoreResponse(model_name=self.model.name, model_version=self.model.version,
                              links=links, rejected=rejected)
 
