@@ -173,6 +173,41 @@ def test_domain_name_keywords_and_innocent_names():
     assert entropies(["aaaa", "abcd"]).tolist() == [0.0, 2.0]
 
 
+def test_name_entropy_is_shannon_entropy_of_each_name(monkeypatch):
+    """The vectorised entropies equal the definition, per name, across blocks of names."""
+    import math
+    import random
+    from collections import Counter
+
+    def shannon(name: str) -> float:
+        text = name.encode("ascii", "replace").decode("ascii")
+        return -sum(c / len(text) * math.log2(c / len(text)) for c in Counter(text).values())
+
+    rng = random.Random(4)
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789-яß東"
+    names = ["", "a", "aaaa", "abcd", "ÿ-é", ""] + [
+        "".join(rng.choice(letters) for _ in range(rng.randint(0, 40))) for _ in range(3000)]
+    got = entropies(names)
+    assert got.shape == (len(names),)
+    np.testing.assert_allclose(got, [shannon(n) for n in names], rtol=0, atol=1e-12)
+
+
+def test_transformer_pickles_without_its_lookup_cache(fitted):
+    """Arrow forms of the reference lists are built on first use and never stored in the model."""
+    import pickle
+
+    popular = min(LinkFeatures().fit(canonical([GOOD])).popular_ranks_.items(), key=lambda kv: kv[1])[0]
+    links = canonical([SPAM, GOOD, dict(GOOD, source_url=f"https://www.{popular}/search")])
+    feats = LinkFeatures().fit(links)
+    before = feats.transform(links)
+    assert "_reference_cache" in feats.__dict__
+    restored = pickle.loads(pickle.dumps(feats))
+    assert "_reference_cache" not in restored.__dict__
+    np.testing.assert_array_equal(restored.transform(links), before)
+    rank = list(FEATURES).index("domain__popular_rank_log")
+    assert np.isfinite(before[2, rank]) and np.isnan(before[0, rank])
+
+
 def test_transformer_contract(fitted):
     links = canonical([SPAM, GOOD])
     feats = LinkFeatures().fit(links)

@@ -31,6 +31,7 @@ FEATURES: dict[str, str] = {
 CLASSES = ("empty", "brand", "naked URL", "generic", "exact-match commercial", "partial match",
            "compound", "other")
 _URLISH = re.compile(r"^(https?://|www\.)|^[\w-]+(\.[\w-]+)+(/\S*)?$", re.I)
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _SCRIPT_BY_SUFFIX = {
     "ru": "cyrillic", "by": "cyrillic", "ua": "cyrillic", "kz": "cyrillic", "bg": "cyrillic",
     "xn--p1ai": "cyrillic", "rs": "cyrillic", "mk": "cyrillic", "cn": "cjk", "jp": "cjk",
@@ -41,6 +42,8 @@ _SCRIPT_BY_SUFFIX = {
 
 def script_of(text: str) -> str:
     """Dominant writing system of ``text``'s letters ("latin", "cyrillic", "cjk", …), "" if none."""
+    if text.isascii():  # nearly all anchors; ASCII letters are Latin
+        return "latin" if _ASCII_LETTER.search(text) else ""
     counts: dict[str, int] = {}
     for ch in text:
         if not ch.isalpha():

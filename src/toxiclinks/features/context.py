@@ -58,10 +58,6 @@ class Context:
         """The context of links ``start:stop`` (a chunk of a streamed export)."""
         return Context({k: v[start:stop] for k, v in self.codes.items()}, self.tables, self.target_vectors)
 
-    def target_topic(self) -> np.ndarray:
-        """Per link: the topic vector of its target site."""
-        return self.target_vectors[self.target_codes]
-
 
 def group_codes(*keys: np.ndarray) -> np.ndarray:
     """Dense group numbers (0..g-1, int32) of rows by one or more key columns (hash-based)."""
@@ -119,9 +115,10 @@ def group_of(groups: np.ndarray, parents: np.ndarray) -> np.ndarray:
     return out
 
 
-def _hash(values: pd.Series) -> np.ndarray:
-    """64-bit hashes of strings (missing as "")."""
-    return pd.util.hash_pandas_object(values.fillna(""), index=False).to_numpy()
+def _hash(values: pd.Series, *, repeats: bool = True) -> np.ndarray:
+    """64-bit hashes of strings (missing as ""); ``repeats=False`` for columns of mostly distinct
+    values, which pandas would otherwise deduplicate first for nothing (2.5× slower for URLs)."""
+    return pd.util.hash_pandas_object(values.fillna(""), index=False, categorize=repeats).to_numpy()
 
 
 class ContextBuilder:
@@ -154,7 +151,7 @@ class ContextBuilder:
                 if len(store[code]) < cap:
                     store[code].setdefault(value)
         keys = {
-            "site": _hash(links["source_site"]), "page": _hash(links["source_url"]),
+            "site": _hash(links["source_site"]), "page": _hash(links["source_url"], repeats=False),
             "anchor": _hash(normalised), "target": targets,
             # Compact types: a streamed batch keeps these for every link of the export.
             "exact": anchor_values["anchor__is_exact_match"].astype(np.float32),

@@ -56,13 +56,12 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     depth = np.where([h.endswith(s) for h, s in zip(hosts, site, strict=True)], host_dots - site_dots, 0)
     suffix_id, suffixes = pd.factorize(suffix)
     tld = np.array([state.tld_rate(t) for t in suffixes], dtype=float)[suffix_id] if n else np.zeros(0)
-    # Plain dict/set lookups: the reference lists are large, and pandas would rebuild a hash
-    # table from them on every call.
-    spam, popular = state.spam_domains_, state.popular_ranks_
-    in_spam = np.array([s in spam or h in spam or (not p and r in spam)
-                        for s, h, p, r in zip(site, hosts, on_platform, registered, strict=True)], dtype=bool)
-    rank = np.array([popular.get(s) or (None if p else popular.get(r)) or np.nan
-                     for s, p, r in zip(site, on_platform, registered, strict=True)], dtype=float)
+    # A platform's own registered domain says nothing about its users' sites.
+    spam, popular, ranks = state.reference_arrays()
+    registered_arr = pa.array(registered, type=pa.large_string())
+    in_spam = (_is_in(site_arr, spam) | _is_in(host_arr, spam) | (~on_platform & _is_in(registered_arr, spam)))
+    rank = np.append(ranks, np.nan)[_index_in(site_arr, popular)]
+    rank = np.where(np.isnan(rank) & ~on_platform, np.append(ranks, np.nan)[_index_in(registered_arr, popular)], rank)
     rank = np.log10(rank)
     maybe_ip = np.flatnonzero(pc.match_substring_regex(host_arr, r"^\[|[0-9]$").to_numpy(zero_copy_only=False))
     is_ip = np.zeros(n, dtype=bool)
@@ -81,6 +80,16 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     return np.vstack([table, np.full((1, _N_HOST), np.nan)]) if n else np.full((1, _N_HOST), np.nan)
 
 
+def _is_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
+    """Whether each value is one of ``value_set``."""
+    return pc.is_in(values, value_set=value_set).to_numpy(zero_copy_only=False)
+
+
+def _index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
+    """Position of each value in ``value_set``; ``len(value_set)`` for the others."""
+    return pc.fill_null(pc.index_in(values, value_set=value_set), len(value_set)).to_numpy(zero_copy_only=False)
+
+
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     """Per-site traits once per distinct host, metrics vectorised over rows."""
     codes, hosts = pd.factorize(links["source_host"], use_na_sentinel=True)
@@ -89,7 +98,8 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
              for c in ("source_site", "source_suffix", "source_platform", "source_domain"))
     per_host = _host_table(np.asarray(hosts, dtype=object), *parts, state)  # last row: no host
     idx = np.where(codes < 0, len(hosts), codes)
-    out = {name: per_host[idx, j] for j, name in enumerate(list(FEATURES)[:_N_HOST])}
+    columns = np.ascontiguousarray(per_host.T)  # a contiguous row per feature: faster gathers
+    out = {name: column[idx] for column, name in zip(columns, list(FEATURES)[:_N_HOST], strict=False)}
 
     def col(name: str) -> np.ndarray:
         return links[name].to_numpy(dtype=np.float64, na_value=np.nan)

@@ -80,12 +80,13 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     qualified = np.where(known, (np.nan_to_num(nofollow) + np.nan_to_num(ugc)
                                  + np.nan_to_num(sponsored) > 0).astype(float), np.nan)
     region = _code(links["region"], REGIONS) if "region" in links else np.full(len(links), np.nan)
-    context = _lower(_join(links["left_context"], links["right_context"]))
+    context = _lower(_join(_arrow(links["left_context"]), _arrow(links["right_context"])))
     url = _lower(links["source_url"])
-    url_or_title = _lower(_join(links["source_url"], links["source_title"]))
+    url_or_title = _join(url, _lower(links["source_title"]))  # lower-casing goes character by character
     comment = np.fmax(_matches(context, _COMMENT), _matches(url, _COMMENT))
-    path = pc.replace_substring_regex(url, r"^[a-z]+://", "")
-    depth = pc.count_substring(path, "/").to_numpy(zero_copy_only=False).astype(np.float64) - 1
+    # The scheme's two slashes are no path level.
+    slashes = pc.count_substring(url, "/").to_numpy(zero_copy_only=False).astype(np.float64)
+    depth = slashes - 2 * pc.match_substring_regex(url, r"^[a-z]+://").fill_null(False).to_numpy(zero_copy_only=False) - 1
     return {
         "placement__in_content": _flag(links["in_content"]),
         "placement__sitewide": _flag(links["sitewide"]),
@@ -107,8 +108,7 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     }
 
 
-def _join(left: pd.Series, right: pd.Series) -> pa.Array:
+def _join(a: pa.Array, b: pa.Array) -> pa.Array:
     """Two text columns joined by a space; missing only where both are missing."""
-    a, b = _arrow(left), _arrow(right)
     joined = pc.binary_join_element_wise(pc.fill_null(a, ""), pc.fill_null(b, ""), pa.scalar(" ", pa.large_string()))
     return pc.if_else(pc.and_(pc.is_null(a), pc.is_null(b)), pa.scalar(None, pa.large_string()), joined)

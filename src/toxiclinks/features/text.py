@@ -141,13 +141,29 @@ def entropies(names: list[str]) -> np.ndarray:
     n = len(names)
     if n == 0:
         return np.empty(0)
-    data = np.frombuffer("".join(names).encode("ascii", "replace"), dtype=np.uint8).astype(np.int64)
+    data = np.frombuffer("".join(names).encode("ascii", "replace"), dtype=np.uint8)
     lengths = np.fromiter((len(x) for x in names), dtype=np.int64, count=n)
-    owner = np.repeat(np.arange(n), lengths)
-    pairs, counts = np.unique(owner * 256 + data, return_counts=True)  # (name, character) counts
-    pair_owner = pairs // 256
-    p = counts / lengths[pair_owner]
-    return np.bincount(pair_owner, weights=-p * np.log2(p), minlength=n)
+    ends = np.cumsum(lengths)
+    # Characters as dense codes in byte order; each name's character counts are a row of k cells,
+    # counted with bincount a block of names at a time (sorting all (name, character) pairs was
+    # four times slower). Cells come in (name, byte) order, so the sums add up in the same order.
+    present = np.flatnonzero(np.bincount(data, minlength=256))
+    code = np.zeros(256, dtype=np.int64)
+    code[present] = np.arange(len(present))
+    k = max(len(present), 1)
+    block = max(1, (1 << 22) // k)
+    owners, weights = [], []
+    for first in range(0, n, block):
+        last = min(first + block, n)
+        start, stop = (ends[first - 1] if first else 0), ends[last - 1]
+        owner = np.repeat(np.arange(last - first), lengths[first:last])
+        cells = np.bincount(owner * k + code[data[start:stop]], minlength=(last - first) * k)
+        filled = np.flatnonzero(cells)
+        cell_owner = filled // k + first
+        p = cells[filled] / lengths[cell_owner]
+        owners.append(cell_owner)
+        weights.append(-p * np.log2(p))
+    return np.bincount(np.concatenate(owners), weights=np.concatenate(weights), minlength=n)
 
 
 def first_rows(codes: np.ndarray, n: int) -> np.ndarray:
@@ -177,12 +193,13 @@ def lexicon_counts(texts: pd.Series | pa.Array) -> np.ndarray:
         return out
     encoded = flat.dictionary_encode()
     idx = encoded.indices.to_numpy(zero_copy_only=False)
-    keys = []
+    cells = out.reshape(-1)
     for lexicon, offset in (("topics", 0), ("money", len(TOPIC_NAMES))):
-        cats = categories(encoded.dictionary, lexicon)[idx]
-        hit = cats >= 0
-        keys.append(parent[hit] * N_CATEGORIES + cats[hit] + offset)
-    return np.bincount(np.concatenate(keys), minlength=n * N_CATEGORIES).reshape(n, N_CATEGORIES).astype(np.float32)
+        cats = categories(encoded.dictionary, lexicon)
+        # Few tokens are lexicon words: pick those first, then add only their (row, category) cells.
+        hits = np.flatnonzero((cats >= 0)[idx])
+        np.add.at(cells, parent[hits] * N_CATEGORIES + cats[idx[hits]] + offset, 1)
+    return out
 
 
 # ASCII bytes to themselves lower-cased if a letter or digit, else to a space; bytes of multi-byte
@@ -212,7 +229,8 @@ def _tokenize(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
         else:
             lists = pc.split_pattern_regex(pc.utf8_lower(part), r"[^\p{L}\p{N}]+")
         pieces.append(pc.list_flatten(lists).cast(pa.large_string()))
-        parents.append(rows[pc.list_parent_indices(lists).to_numpy()])
+        parent = pc.list_parent_indices(lists).to_numpy()
+        parents.append(parent if len(rows) == len(texts) else rows[parent])
     return pa.concat_arrays(pieces), np.concatenate(parents)
 
 

@@ -48,15 +48,18 @@ def target_vector(urls: list[str], anchors: list[str], site_topic: str | None) -
     return vec + topic_vector(tokens(site_topic)) * 5 if site_topic else vec
 
 
-def compute(links: pd.DataFrame, t: np.ndarray, s: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Relevance between each source and its target's topic vector ``t`` (one row per link);
+def compute(links: pd.DataFrame, targets: np.ndarray, codes: np.ndarray,
+            s: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Relevance between each source and its target site's topic vector (``targets[codes]``);
     ``s`` is :func:`source_vectors` of ``links`` when already computed."""
     s = source_vectors(links) if s is None else s
-    s_norm, t_norm = np.linalg.norm(s, axis=1), np.linalg.norm(t, axis=1)
+    t = targets[codes]
+    # What depends on the target alone is computed once per target site.
+    s_norm, t_norm = _norms(s), _norms(targets)[codes]
     known = (s_norm > 0) & (t_norm > 0)
     sim = np.where(known, (s * t).sum(axis=1) / np.where(known, s_norm * t_norm, 1), np.nan)
     s_money, t_money = s[:, N_TOPICS:], t[:, N_TOPICS:]
-    t_money_share = t_money.sum(axis=1) / np.maximum(t.sum(axis=1), 1)
+    t_money_share = (targets[:, N_TOPICS:].sum(axis=1) / np.maximum(targets.sum(axis=1), 1))[codes]
     match = ((s_money > 0) & (t_money > 0)).any(axis=1).astype(float)
     no_target = (links["target_site"].isna()).to_numpy()
     return {
@@ -66,6 +69,11 @@ def compute(links: pd.DataFrame, t: np.ndarray, s: np.ndarray | None = None) -> 
         "topic__target_money_niche": np.where(no_target, np.nan, t_money_share),
         "topic__source_money_match": np.where(no_target, np.nan, match),
     }
+
+
+def _norms(vectors: np.ndarray) -> np.ndarray:
+    """Euclidean length of each row (what ``np.linalg.norm(axis=1)`` gives, without its copy)."""
+    return np.sqrt(np.add.reduce(vectors * vectors, axis=1))
 
 
 def dominant(vectors: np.ndarray) -> np.ndarray:
