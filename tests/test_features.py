@@ -192,22 +192,6 @@ def test_name_entropy_is_shannon_entropy_of_each_name(monkeypatch):
     np.testing.assert_allclose(got, [shannon(n) for n in names], rtol=0, atol=1e-12)
 
 
-def test_transformer_pickles_without_its_lookup_cache(fitted):
-    """Arrow forms of the reference lists are built on first use and never stored in the model."""
-    import pickle
-
-    popular = min(LinkFeatures().fit(canonical([GOOD])).popular_ranks_.items(), key=lambda kv: kv[1])[0]
-    links = canonical([SPAM, GOOD, dict(GOOD, source_url=f"https://www.{popular}/search")])
-    feats = LinkFeatures().fit(links)
-    before = feats.transform(links)
-    assert "_reference_cache" in feats.__dict__
-    restored = pickle.loads(pickle.dumps(feats))
-    assert "_reference_cache" not in restored.__dict__
-    np.testing.assert_array_equal(restored.transform(links), before)
-    rank = list(FEATURES).index("domain__popular_rank_log")
-    assert np.isfinite(before[2, rank]) and np.isnan(before[0, rank])
-
-
 def test_transformer_contract(fitted):
     links = canonical([SPAM, GOOD])
     feats = LinkFeatures().fit(links)

@@ -15,7 +15,6 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -73,23 +72,7 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
         self.reference_split = split
         self.spam_domains_ = reference.spam_domains(split)
         self.popular_ranks_ = reference.popular_domains(split)
-        self.__dict__.pop("_reference_cache", None)
         return self
-
-    def reference_arrays(self) -> tuple[pa.Array, pa.Array, np.ndarray]:
-        """The reference lists as Arrow arrays (spam domains; popular domains and their ranks),
-        built on first use, for vectorised lookups."""
-        if "_reference_cache" not in self.__dict__:
-            popular = self.popular_ranks_
-            self.__dict__["_reference_cache"] = (
-                pa.array(sorted(self.spam_domains_), type=pa.large_string()),
-                pa.array(list(popular), type=pa.large_string()), np.array(list(popular.values()), dtype=float))
-        return self.__dict__["_reference_cache"]
-
-    def __getstate__(self) -> dict:
-        state = super().__getstate__()
-        state.pop("_reference_cache", None)  # derived; rebuilt on first use
-        return state
 
     def tld_rate(self, suffix: str) -> float:
         """Learned spam rate of a TLD; the overall rate for TLDs unseen in training."""

@@ -56,13 +56,15 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     depth = np.where([h.endswith(s) for h, s in zip(hosts, site, strict=True)], host_dots - site_dots, 0)
     suffix_id, suffixes = pd.factorize(suffix)
     tld = np.array([state.tld_rate(t) for t in suffixes], dtype=float)[suffix_id] if n else np.zeros(0)
-    # A platform's own registered domain says nothing about its users' sites.
-    spam, popular, ranks = state.reference_arrays()
-    registered_arr = pa.array(registered, type=pa.large_string())
-    in_spam = (_is_in(site_arr, spam) | _is_in(host_arr, spam) | (~on_platform & _is_in(registered_arr, spam)))
-    rank = np.append(ranks, np.nan)[_index_in(site_arr, popular)]
-    rank = np.where(np.isnan(rank) & ~on_platform, np.append(ranks, np.nan)[_index_in(registered_arr, popular)], rank)
-    rank = np.log10(rank)
+    # Plain set/dict lookups mapped over the names: Arrow's is_in and pandas' get_indexer build
+    # or probe a hash table of the large lists, slower for every batch size. A platform's own
+    # registered domain says nothing about its users' sites.
+    spam, popular = state.spam_domains_, state.popular_ranks_
+    in_spam = _lookup(spam.__contains__, site, bool) | _lookup(spam.__contains__, hosts, bool) \
+        | (~on_platform & _lookup(spam.__contains__, registered, bool))
+    rank = _lookup(lambda name: popular.get(name, np.nan), site, float)
+    rank = np.log10(np.where(np.isnan(rank) & ~on_platform,
+                             _lookup(lambda name: popular.get(name, np.nan), registered, float), rank))
     maybe_ip = np.flatnonzero(pc.match_substring_regex(host_arr, r"^\[|[0-9]$").to_numpy(zero_copy_only=False))
     is_ip = np.zeros(n, dtype=bool)
     is_ip[maybe_ip] = [is_ip_address(h) for h in hosts[maybe_ip]]
@@ -80,14 +82,9 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     return np.vstack([table, np.full((1, _N_HOST), np.nan)]) if n else np.full((1, _N_HOST), np.nan)
 
 
-def _is_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
-    """Whether each value is one of ``value_set``."""
-    return pc.is_in(values, value_set=value_set).to_numpy(zero_copy_only=False)
-
-
-def _index_in(values: pa.Array, value_set: pa.Array) -> np.ndarray:
-    """Position of each value in ``value_set``; ``len(value_set)`` for the others."""
-    return pc.fill_null(pc.index_in(values, value_set=value_set), len(value_set)).to_numpy(zero_copy_only=False)
+def _lookup(fn, names: np.ndarray, dtype) -> np.ndarray:
+    """``fn`` of each name, as a numpy array of ``dtype``."""
+    return np.fromiter(map(fn, names), dtype=dtype, count=len(names))
 
 
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
