@@ -95,28 +95,34 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
             return np.empty((0, len(FEATURES)), dtype=np.float32), context or self.context_builder().finish()
         if context is not None and len(context) != len(links):
             raise ValueError(f"the context covers {len(context):,} links, the table has {len(links):,}")
-        values: dict[str, np.ndarray] = {}
+        # Column-major: each column is one contiguous copy (column_stack's strided writes took
+        # 1.2 s per million links), and LightGBM reads either order with the same results.
+        matrix = np.empty((len(FEATURES), len(links)), dtype=np.float32)
+        filled: set[str] = set()
+
+        def fill(values: dict[str, np.ndarray]) -> None:
+            for name, column in values.items():
+                matrix[_ROW[name]] = column
+            filled.update(values)
+
         with contextlib.ExitStack() as stack:
             # Placement and the source-side topic words are mostly Arrow kernels, which release
             # the GIL: on a second thread they overlap the Python-heavy families (~30% faster).
             pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="toxiclinks-features")) \
                 if len(links) >= PARALLEL_ROWS else None
-            side = _start(pool, lambda: (placement.compute(links, self), topic.source_vectors(links)))
-            values.update(domain.compute(links, self))
-            values.update(anchor.compute(links, self))
+            # Each thread writes its own columns (rows of ``matrix``), as soon as they are ready.
+            side = _start(pool, lambda: (fill(placement.compute(links, self)), topic.source_vectors(links))[1])
+            values = {**domain.compute(links, self), **anchor.compute(links, self)}
             if context is None:
                 builder = self.context_builder()
                 builder.add(links, values)
                 context = builder.finish()
-            placed, source_topics = side()
-        values.update(placed)
-        values.update(topic.compute(links, context.target_vectors, context.target_codes, source_topics))
-        values.update(context.values)
-        # Column-major: each column is one contiguous copy (column_stack's strided writes took
-        # 1.2 s per million links), and LightGBM reads either order with the same results.
-        matrix = np.empty((len(FEATURES), len(links)), dtype=np.float32)
-        for row, name in zip(matrix, FEATURES, strict=True):
-            row[:] = values[name]
+            fill(values)
+            fill(context.values)
+            source_topics = side()
+        fill(topic.compute(links, context.target_vectors, context.target_codes, source_topics))
+        if len(filled) != len(FEATURES):
+            raise RuntimeError(f"features not computed: {sorted(set(FEATURES) - filled)}")
         return matrix.T, context
 
     def context_builder(self) -> ContextBuilder:
@@ -140,6 +146,8 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         return tags
 
+
+_ROW = {name: i for i, name in enumerate(FEATURES)}
 
 #: Batches of at least this many links compute some families on a second thread.
 PARALLEL_ROWS = 20_000
