@@ -118,7 +118,7 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
                 builder.add(links, values)
                 context = builder.finish()
             fill(values)
-            fill(context.values)
+            filled.update(context.fill({name: matrix[_ROW[name]] for name in _ROW}))
             source_topics = side()
         fill(topic.compute(links, context.target_vectors, context.target_codes, source_topics))
         if len(filled) != len(FEATURES):

@@ -34,7 +34,7 @@ class Context:
     """Batch-level features as one value per group, each link's groups, and target topic vectors.
 
     Holding group numbers (4 × int32 per link) instead of every feature per link keeps a streamed
-    export's context small; :attr:`values` spreads the features over the links when asked.
+    export's context small; :meth:`fill` spreads the features over the links when asked.
     """
 
     codes: dict[str, np.ndarray]  # per grouping: the group number of each link
@@ -49,10 +49,14 @@ class Context:
         """Per link: its row of :attr:`target_vectors`."""
         return self.codes["target"]
 
-    @property
-    def values(self) -> dict[str, np.ndarray]:
-        """Per feature: its value for each link (float32)."""
-        return {name: table[self.codes[grouping]] for name, (grouping, table) in self.tables.items()}
+    def fill(self, rows: dict[str, np.ndarray]) -> list[str]:
+        """Write each feature's value for each link into ``rows[feature]``; return the features.
+
+        (Group numbers are always in range: ``clip`` only spares numpy a buffered copy.)
+        """
+        for name, (grouping, table) in self.tables.items():
+            np.take(table, self.codes[grouping], out=rows[name], mode="clip")
+        return list(self.tables)
 
     def rows(self, start: int, stop: int) -> Context:
         """The context of links ``start:stop`` (a chunk of a streamed export)."""

@@ -53,7 +53,7 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     host_arr, site_arr = pa.array(hosts, type=pa.large_string()), pa.array(site, type=pa.large_string())
     host_dots = pc.count_substring(host_arr, ".").to_numpy(zero_copy_only=False)
     site_dots = pc.count_substring(site_arr, ".").to_numpy(zero_copy_only=False)
-    depth = np.where([h.endswith(s) for h, s in zip(hosts, site, strict=True)], host_dots - site_dots, 0)
+    depth = np.where(_lookup(str.endswith, hosts, bool, site), host_dots - site_dots, 0)
     suffix_id, suffixes = pd.factorize(suffix)
     tld = np.array([state.tld_rate(t) for t in suffixes], dtype=float)[suffix_id] if n else np.zeros(0)
     # Plain set/dict lookups mapped over the names: Arrow's is_in and pandas' get_indexer build
@@ -82,9 +82,9 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     return np.vstack([table, np.full((1, _N_HOST), np.nan)]) if n else np.full((1, _N_HOST), np.nan)
 
 
-def _lookup(fn, names: np.ndarray, dtype) -> np.ndarray:
-    """``fn`` of each name, as a numpy array of ``dtype``."""
-    return np.fromiter(map(fn, names), dtype=dtype, count=len(names))
+def _lookup(fn, names: np.ndarray, dtype, *more: np.ndarray) -> np.ndarray:
+    """``fn`` of each name (and its values in ``more``), as a numpy array of ``dtype``."""
+    return np.fromiter(map(fn, names, *more), dtype=dtype, count=len(names))
 
 
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
