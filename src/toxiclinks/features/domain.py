@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -49,7 +51,9 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     n = len(hosts)
     on_platform = platform != ""
     base = np.where(on_platform & (site != platform), platform, suffix)
-    names = [s[: -len(b) - 1] if b and s.endswith("." + b) else s for s, b in zip(site, base, strict=True)]
+    # The site's name without the suffix (or platform): C-level maps, no Python loop per host.
+    names = map(str.removesuffix, site, np.where(base != "", "." + base, ""))
+    bare = list(map(str.replace, names, repeat("."), repeat("")))
     host_arr, site_arr = pa.array(hosts, type=pa.large_string()), pa.array(site, type=pa.large_string())
     host_dots = pc.count_substring(host_arr, ".").to_numpy(zero_copy_only=False)
     site_dots = pc.count_substring(site_arr, ".").to_numpy(zero_copy_only=False)
@@ -68,11 +72,10 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     maybe_ip = np.flatnonzero(pc.match_substring_regex(host_arr, r"^\[|[0-9]$").to_numpy(zero_copy_only=False))
     is_ip = np.zeros(n, dtype=bool)
     is_ip[maybe_ip] = [is_ip_address(h) for h in hosts[maybe_ip]]
-    bare = [name.replace(".", "") for name in names]
     bare_arr = pa.array(bare, type=pa.large_string())
     lengths = pc.utf8_length(bare_arr).to_numpy(zero_copy_only=False).astype(np.float64)
     digits = pc.count_substring_regex(bare_arr, "[0-9]").to_numpy(zero_copy_only=False)
-    hyphens = pc.count_substring(pa.array(names, type=pa.large_string()), "-").to_numpy(zero_copy_only=False)
+    hyphens = pc.count_substring(bare_arr, "-").to_numpy(zero_copy_only=False)
     keywords, money = name_keywords(bare_arr)
     puny = pc.match_substring(host_arr, "xn--").to_numpy(zero_copy_only=False)
     table = np.column_stack([
