@@ -256,6 +256,32 @@ def test_second_thread_gives_the_same_features(fitted, monkeypatch, tmp_path):
     monkeypatch.setattr(features_module, "PARALLEL_ROWS", 10**9)
     one_thread = fitted.transform(links)
     monkeypatch.setattr(features_module, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(features_module, "_PART_ROWS", 97)  # many parts: some are taken back
     two_threads = fitted.transform(links)
     assert one_thread.shape == (len(links), len(FEATURES)) and len(links) > 500
     np.testing.assert_array_equal(one_thread, two_threads)
+
+
+def test_work_the_pool_has_not_started_runs_on_the_asking_thread():
+    """_start: results in order; queued work is taken back instead of waited for."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from toxiclinks.features import _start
+
+    release, ran_on = threading.Event(), {}
+
+    def job(i: int):
+        def run():
+            if i == 0:
+                release.wait(10)  # the pool's only thread is busy with this one
+            ran_on[i] = threading.current_thread().name
+            return i * i
+        return run
+
+    with ThreadPoolExecutor(1, thread_name_prefix="pool") as pool:
+        results = _start(pool, [job(i) for i in range(4)])
+        threading.Timer(0.2, release.set).start()
+        assert results() == [0, 1, 4, 9]
+    assert ran_on[0].startswith("pool") and ran_on[3] == threading.current_thread().name
+    assert _start(None, [job(1), job(2)])() == [1, 4]
