@@ -106,23 +106,25 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
                 matrix[_ROW[name]] = column
             filled.update(values)
 
+        source_topics = np.empty((len(links), len(topic.NAMES)), dtype=np.float32)
+
+        def topics_of(rows: slice) -> None:
+            source_topics[rows] = topic.source_vectors(links.iloc[rows])
+
+        # The Python-heavy families (host traits, anchors, batch context) run on this thread. The
+        # rest, mostly Arrow and numpy kernels that release the GIL, is queued for a second thread
+        # in parts; what it has not started when this thread is done, this thread takes back.
+        # Each part writes its own columns (rows of ``matrix``) as soon as they are ready. Touching
+        # the matrix first maps its pages on the second thread (on first write, this thread spent
+        # 0.1-0.5 s per million links in page faults).
+        side_work = [lambda: matrix.fill(np.nan), lambda: fill(placement.compute(links, self)),
+                     *(functools.partial(topics_of, slice(start, start + _PART_ROWS))
+                       for start in range(0, len(links), _PART_ROWS)),
+                     lambda: fill(domain.metrics(links))]
         with contextlib.ExitStack() as stack:
-            # Placement and the source-side topic words are mostly Arrow kernels, which release
-            # the GIL: on a second thread they overlap the Python-heavy families (~30% faster).
             pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="toxiclinks-features")) \
                 if len(links) >= PARALLEL_ROWS else None
-            # Each thread writes its own columns (rows of ``matrix``), as soon as they are ready;
-            # the source topics go in parts, so that this thread can take back what is not started.
-            source_topics = np.empty((len(links), len(topic.NAMES)), dtype=np.float32)
-
-            def topics_of(rows: slice) -> None:
-                source_topics[rows] = topic.source_vectors(links.iloc[rows])
-
-            # Touching the matrix first makes the kernel map its pages on the second thread; on
-            # first write, the main thread spent 0.1-0.5 s per million links in page faults.
-            side = _start(pool, [lambda: matrix.fill(np.nan), lambda: fill(placement.compute(links, self)), *(
-                functools.partial(topics_of, slice(start, start + _PART_ROWS))
-                for start in range(0, len(links), _PART_ROWS))])
+            side = _start(pool, side_work)
             values = {**domain.compute(links, self), **anchor.compute(links, self)}
             if context is None:
                 builder = self.context_builder()

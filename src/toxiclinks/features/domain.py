@@ -91,7 +91,8 @@ def _lookup(fn, names: np.ndarray, dtype, *more: np.ndarray) -> np.ndarray:
 
 
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
-    """Per-site traits once per distinct host, metrics vectorised over rows."""
+    """Traits of each link's source host, computed once per distinct host (see :func:`metrics`
+    for the rest of the family)."""
     codes, hosts = pd.factorize(links["source_host"], use_na_sentinel=True)
     first = first_rows(codes, len(hosts))
     parts = (links[c].iloc[first].fillna("").to_numpy(dtype=object)
@@ -99,11 +100,16 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     per_host = _host_table(np.asarray(hosts, dtype=object), *parts, state)  # last row: no host
     idx = np.where(codes < 0, len(hosts), codes)
     columns = np.ascontiguousarray(per_host.T)  # a contiguous row per feature: faster gathers
-    out = {name: column[idx] for column, name in zip(columns, list(FEATURES)[:_N_HOST], strict=False)}
+    return {name: column[idx] for column, name in zip(columns, list(FEATURES)[:_N_HOST], strict=False)}
+
+
+def metrics(links: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The export's own metrics of each source, and ratios between them (vectorised over rows)."""
 
     def col(name: str) -> np.ndarray:
         return links[name].to_numpy(dtype=np.float64, na_value=np.nan)
 
+    out = {}
     authority = col("domain_rating")
     for other in ("domain_authority", "trust_flow", "authority_score"):
         authority = np.where(np.isnan(authority), col(other), authority)
