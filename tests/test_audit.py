@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,15 @@ def test_csv_writer_writes_what_pandas_writes_escaped_and_reads_back(tmp_path):
     # A bare CR is quoted (pandas leaves it bare and a reader splits the row there).
     assert csv_bytes(pd.DataFrame({"a": ["x\ry"], "b": [1]})) == b'a,b\n"x\ry",1\n'
     assert csv_bytes(pd.DataFrame({"a": []})) == b"a\n"
+    # Columns made of several Arrow chunks (as concatenated chunks of rejects are) read as one.
+    import pyarrow as pa
+
+    chunked = pd.DataFrame({
+        "text": pd.array(pa.chunked_array([["=a", "b,c"], ["d", None]]), dtype=pd.ArrowDtype(pa.string())),
+        "str": pd.concat([pd.Series(["x\ny"], dtype="str"), pd.Series(["+z", "w", "v"], dtype="str")], ignore_index=True),
+        "count": pd.array(pa.chunked_array([[1, None], [3, 4]]), dtype=pd.ArrowDtype(pa.int64())),
+    })
+    assert csv_bytes(chunked) == b'text,str,count\n\'=a,"x\ny",1\n"b,c",\'+z,\nd,w,3\n,v,4\n'
 
 
 def test_audit_command_errors_are_clear(tmp_path, capsys, small_model):
@@ -218,6 +228,22 @@ def test_synth_and_pages_bad_input(tmp_path, capsys, small_model):
     (locked / "links.csv").mkdir()  # a folder where an output file must go
     assert main(["audit", str(sample), "--out", str(locked), "--model", str(small_model.folder)]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_rejects_from_several_files_are_all_written_in_order(tmp_path, small_model):
+    """Rejects of several chunks are one table of several Arrow chunks; all reach rejects.csv."""
+    files = []
+    for name in ("one", "two"):
+        files.append(tmp_path / f"{name}.csv")
+        write_csv(files[-1], AHREFS_HEADER, [ahrefs_row(Referring_page_URL=f"https://{name}.example.com/a"),
+                                             ahrefs_row(Referring_page_URL=f"no url {name}"),
+                                             ahrefs_row(Referring_page_URL=f"javascript:{name}()")])
+    result = run_audit([str(f) for f in files], tmp_path / "out", model=small_model.folder, progress=False)
+    rejects = pd.read_csv(tmp_path / "out" / "rejects.csv")
+    assert result.rejected == 4 and result.links == 2
+    assert [Path(f).stem for f in rejects["file"]] == ["one", "one", "two", "two"]
+    assert list(rejects["line"]) == [3, 4, 3, 4]
+    assert rejects["value"].tolist() == ["no url one", "javascript:one()", "no url two", "javascript:two()"]
 
 
 def test_streamed_audit_writes_exactly_what_the_in_memory_audit_writes(tmp_path, small_model, export, monkeypatch):

@@ -72,11 +72,12 @@ def _csv_cells(column: pd.Series) -> pa.Array:
         text = np.where(np.isnan(uniq), "", uniq.astype(str)) if len(uniq) else uniq.astype(str)
         return pa.array(text.astype(object), pa.large_string()).take(pa.array(codes))
     if dtype.kind in "iub" or isinstance(dtype, pd.BooleanDtype):
-        cells = pa.array(column, from_pandas=True)
+        cells = _contiguous(pa.array(column, from_pandas=True))
         if pa.types.is_boolean(cells.type):  # Python's spelling, as the csv module writes it
             cells = pc.if_else(cells, "True", "False")
         return pc.fill_null(pc.cast(cells, pa.large_string()), _text(""))
-    text = pa.array(column, from_pandas=True) if isinstance(dtype, pd.StringDtype) else None  # no copy
+    text = _contiguous(pa.array(column, from_pandas=True)) if isinstance(dtype, (pd.StringDtype, pd.ArrowDtype)) \
+        else None  # no copy for one chunk
     if text is None or not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         values = column.to_numpy(object, na_value=None)
         try:
@@ -87,6 +88,12 @@ def _csv_cells(column: pd.Series) -> pa.Array:
     text = _where(text, pc.match_substring_regex(text, _FORMULA_PATTERN),
                   lambda risky: pc.binary_join_element_wise(_text("'"), risky, _text("")))
     return _quoted(text)
+
+
+def _contiguous(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One Arrow array (a column concatenated from chunks is a ChunkedArray, which the kernels
+    below and the row join do not take)."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _where(text: pa.Array, mask: pa.Array, change) -> pa.Array:
