@@ -268,11 +268,13 @@ _WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 def _canonical_chunk(det: Detected) -> Callable[[tuple[pd.DataFrame, pd.DataFrame, np.ndarray | None]],
                                                 tuple[pd.DataFrame, pd.DataFrame, _ValueStats, int]]:
-    """The work for one raw chunk: canonical links, rejects (parser's first), value stats, raw rows."""
+    """The work for one raw chunk: canonical links, rejects (in line order), value stats, raw rows."""
     def work(item: tuple[pd.DataFrame, pd.DataFrame, np.ndarray | None]):
         raw, skipped, lines = item
         links, bad, stats = _to_canonical(raw, det, lines)
-        return links, pd.concat([skipped, bad], ignore_index=True) if len(skipped) else bad, stats, len(raw)
+        if len(skipped):  # the parser's skipped lines and the rows rejected after it, merged by line
+            bad = pd.concat([skipped, bad], ignore_index=True).sort_values("line", kind="stable", ignore_index=True)
+        return links, bad, stats, len(raw)
     return work
 
 
