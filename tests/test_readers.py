@@ -420,6 +420,30 @@ def test_batch_url_normalisation_agrees_with_the_one_url_normaliser():
         assert pd.isna(errors[i]) == (reason is None), case
 
 
+def test_url_lists_give_what_the_one_url_normaliser_gives():
+    """normalize_urls (the service's path): same URLs and same messages, small lists or large."""
+    import random
+
+    from toxiclinks.urls import URLError, normalize_url, normalize_urls
+
+    rng = random.Random(2)
+    cases = ["https://a.com/x", "http://B.example.co.uk/p?q=1#f", "", "not a url", "javascript:x()",
+             "https://a..com/", " https://c.org/ ", "ftp://x.com/", "https://" + "a" * 300 + ".com/",
+             "https://a.com/%zz", None]
+    for n in (3, 300):
+        values = [rng.choice(cases) for _ in range(n)]
+        urls, reasons = normalize_urls(values)
+        for value, url, reason in zip(values, urls, reasons, strict=True):
+            if value is None:
+                assert (url, reason) == (None, None)
+                continue
+            try:
+                want = (normalize_url(value), None)
+            except URLError as exc:
+                want = (None, str(exc))
+            assert (url, reason) == want, value
+
+
 def test_host_columns_agree_with_one_url_at_a_time():
     """Hosts cut per distinct URL (repeating targets) or per row, ports and IPv6 included, match host_of."""
     from toxiclinks.readers import host_columns

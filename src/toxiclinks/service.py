@@ -37,7 +37,7 @@ from .labels import LabelStore  # noqa: E402
 from .model import load  # noqa: E402
 from .readers import UNKNOWN_SUFFIX, host_columns, read_export, unknown_suffix  # noqa: E402
 from .score import score  # noqa: E402
-from .urls import URLError, normalize_url  # noqa: E402
+from .urls import URLError, normalize_url, normalize_urls  # noqa: E402
 
 MAX_LINKS = 100_000
 MAX_BODY_BYTES = int(os.environ.get("TOXICLINKS_MAX_BODY_MB", "64")) * 1024 * 1024
@@ -233,22 +233,19 @@ class _TooLarge(Exception):
 
 def links_frame(links: list[Link]) -> tuple[pd.DataFrame, list[int], list[Rejected]]:
     """Canonical table of the valid links, their request indices, and the rejected ones."""
+    given = [link.model_dump() for link in links]
+    sources, source_errors = normalize_urls([values["source_url"] for values in given])
+    targets, target_errors = normalize_urls([values["target_url"] or None for values in given])
     rows, kept, rejected = [], [], []
-    for i, link in enumerate(links):
-        values = link.model_dump()
-        try:
-            values["source_url"] = normalize_url(values["source_url"])
-        except URLError as exc:
-            rejected.append(Rejected(index=i, field="source_url", reason=str(exc)))
-            continue
-        if values.get("target_url"):
-            try:
-                values["target_url"] = normalize_url(values["target_url"])
-            except URLError as exc:
-                rejected.append(Rejected(index=i, field="target_url", reason=str(exc)))
-                continue
-        rows.append(values)
-        kept.append(i)
+    for i, values in enumerate(given):
+        for field, error in (("source_url", source_errors[i]), ("target_url", target_errors[i])):
+            if error is not None:
+                rejected.append(Rejected(index=i, field=field, reason=error))
+                break
+        else:
+            values["source_url"], values["target_url"] = sources[i], targets[i]
+            rows.append(values)
+            kept.append(i)
     table = schema.from_columns(_typed_columns(rows), pd.RangeIndex(len(rows)))
     missing_suffix = unknown_suffix(table)
     for pos in np.flatnonzero(missing_suffix):

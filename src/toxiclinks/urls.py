@@ -445,6 +445,28 @@ def mostly_repeats(values: pa.Array) -> bool:
     return 4 * len(pc.unique(sample)) < len(sample)
 
 
+def normalize_urls(values: list[str | None]) -> tuple[list[str | None], list[str | None]]:
+    """:func:`normalize_url` of each value, and the reason for each that is not a URL (``None``
+    where fine); ``None`` stays ``None``. Many URLs go through :func:`normalize_url_series`."""
+    urls: list[str | None] = [None] * len(values)
+    reasons: list[str | None] = [None] * len(values)
+    present = [i for i, value in enumerate(values) if value is not None]
+    batch = [i for i in present if values[i]] if len(present) >= _MANY_URLS else []
+    if batch:
+        fixed, errors = normalize_url_series(pd.Series([values[i] for i in batch], dtype="string"))
+        for i, url, error in zip(batch, fixed.tolist(), errors.tolist(), strict=True):
+            urls[i], reasons[i] = (None, error) if pd.notna(error) else (url, None)
+    for i in sorted(set(present) - set(batch)):  # few, or empty ones: one by one, same messages
+        try:
+            urls[i] = normalize_url(values[i])  # type: ignore[arg-type]
+        except URLError as exc:
+            reasons[i] = str(exc)
+    return urls, reasons
+
+
+_MANY_URLS = 64  # below this, one normalize_url call per URL is faster than the vectorised path
+
+
 def normalize_url_series(col: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Normalised URLs and, where a value is not a URL, the reason (NA where fine).
 
