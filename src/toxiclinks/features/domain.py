@@ -66,9 +66,8 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     spam, popular = state.spam_domains_, state.popular_ranks_
     in_spam = _lookup(spam.__contains__, site, bool) | _lookup(spam.__contains__, hosts, bool) \
         | (~on_platform & _lookup(spam.__contains__, registered, bool))
-    rank = _lookup(lambda name: popular.get(name, np.nan), site, float)
-    rank = np.log10(np.where(np.isnan(rank) & ~on_platform,
-                             _lookup(lambda name: popular.get(name, np.nan), registered, float), rank))
+    rank = _lookup(popular.get, site, float, repeat(np.nan))
+    rank = np.log10(np.where(np.isnan(rank) & ~on_platform, _lookup(popular.get, registered, float, repeat(np.nan)), rank))
     maybe_ip = np.flatnonzero(pc.match_substring_regex(host_arr, r"^\[|[0-9]$").to_numpy(zero_copy_only=False))
     is_ip = np.zeros(n, dtype=bool)
     is_ip[maybe_ip] = [is_ip_address(h) for h in hosts[maybe_ip]]
@@ -85,7 +84,7 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     return np.vstack([table, np.full((1, _N_HOST), np.nan)]) if n else np.full((1, _N_HOST), np.nan)
 
 
-def _lookup(fn, names: np.ndarray, dtype, *more: np.ndarray) -> np.ndarray:
+def _lookup(fn, names: np.ndarray, dtype, *more) -> np.ndarray:
     """``fn`` of each name (and its values in ``more``), as a numpy array of ``dtype``."""
     return np.fromiter(map(fn, names, *more), dtype=dtype, count=len(names))
 
