@@ -57,17 +57,17 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     host_arr, site_arr = pa.array(hosts, type=pa.large_string()), pa.array(site, type=pa.large_string())
     host_dots = pc.count_substring(host_arr, ".").to_numpy(zero_copy_only=False)
     site_dots = pc.count_substring(site_arr, ".").to_numpy(zero_copy_only=False)
-    depth = np.where(_lookup(str.endswith, hosts, bool, site), host_dots - site_dots, 0)
+    depth = np.where(_mapped(str.endswith, hosts, bool, site), host_dots - site_dots, 0)
     suffix_id, suffixes = pd.factorize(suffix)
     tld = np.array([state.tld_rate(t) for t in suffixes], dtype=float)[suffix_id] if n else np.zeros(0)
     # Plain set/dict lookups mapped over the names: Arrow's is_in and pandas' get_indexer build
     # or probe a hash table of the large lists, slower for every batch size. A platform's own
     # registered domain says nothing about its users' sites.
     spam, popular = state.spam_domains_, state.popular_ranks_
-    in_spam = _lookup(spam.__contains__, site, bool) | _lookup(spam.__contains__, hosts, bool) \
-        | (~on_platform & _lookup(spam.__contains__, registered, bool))
-    rank = _lookup(popular.get, site, float, repeat(np.nan))
-    rank = np.log10(np.where(np.isnan(rank) & ~on_platform, _lookup(popular.get, registered, float, repeat(np.nan)), rank))
+    in_spam = _mapped(spam.__contains__, site, bool) | _mapped(spam.__contains__, hosts, bool) \
+        | (~on_platform & _mapped(spam.__contains__, registered, bool))
+    rank = _mapped(popular.get, site, float, repeat(np.nan))
+    rank = np.log10(np.where(np.isnan(rank) & ~on_platform, _mapped(popular.get, registered, float, repeat(np.nan)), rank))
     maybe_ip = np.flatnonzero(pc.match_substring_regex(host_arr, r"^\[|[0-9]$").to_numpy(zero_copy_only=False))
     is_ip = np.zeros(n, dtype=bool)
     is_ip[maybe_ip] = [is_ip_address(h) for h in hosts[maybe_ip]]
@@ -84,7 +84,7 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     return np.vstack([table, np.full((1, _N_HOST), np.nan)]) if n else np.full((1, _N_HOST), np.nan)
 
 
-def _lookup(fn, names: np.ndarray, dtype, *more) -> np.ndarray:
+def _mapped(fn, names: np.ndarray, dtype, *more) -> np.ndarray:
     """``fn`` of each name (and its values in ``more``), as a numpy array of ``dtype``."""
     return np.fromiter(map(fn, names, *more), dtype=dtype, count=len(names))
 

@@ -28,6 +28,7 @@ N_TOPICS = len(TOPIC_NAMES)
 # lexicon words, so the URL's tokens can be counted as they are (tested).
 URL_NOISE = ("http", "https", "html", "htm", "php", "asp", "aspx", "jsp")
 NAMES = (*TOPIC_NAMES, *MONEY_NAMES)
+_BLOCK = 1 << 15  # rows per block of the per-link products (their temporaries stay in cache)
 
 
 def source_vectors(links: pd.DataFrame) -> np.ndarray:
@@ -58,22 +59,21 @@ def compute(links: pd.DataFrame, targets: np.ndarray, codes: np.ndarray,
     t_norms, t_money = _norms(targets), targets[:, N_TOPICS:] > 0
     t_money_share = (targets[:, N_TOPICS:].sum(axis=1) / np.maximum(targets.sum(axis=1), 1))[codes]
     dot, match = np.empty(len(s), dtype=np.float32), np.empty(len(s), dtype=bool)
-    for start in range(0, len(s), 1 << 15):
-        block, target = s[start:start + (1 << 15)], codes[start:start + (1 << 15)]
-        dot[start:start + len(block)] = (block * targets[target]).sum(axis=1)
-        match[start:start + len(block)] = ((block[:, N_TOPICS:] > 0) & t_money[target]).any(axis=1)
+    for start in range(0, len(s), _BLOCK):
+        rows = slice(start, start + _BLOCK)
+        dot[rows] = (s[rows] * targets[codes[rows]]).sum(axis=1)
+        match[rows] = ((s[rows, N_TOPICS:] > 0) & t_money[codes[rows]]).any(axis=1)
     s_norm, t_norm = _norms(s), t_norms[codes]
     known = (s_norm > 0) & (t_norm > 0)
     sim = np.where(known, dot / np.where(known, s_norm * t_norm, 1), np.nan)
     s_money = s[:, N_TOPICS:]
-    match = match.astype(float)
     no_target = (links["target_site"].isna()).to_numpy()
     return {
         "topic__similarity": sim,
         "topic__source_topic_words": s.sum(axis=1).astype(float),
         "topic__source_money_words": s_money.sum(axis=1).astype(float),
         "topic__target_money_niche": np.where(no_target, np.nan, t_money_share),
-        "topic__source_money_match": np.where(no_target, np.nan, match),
+        "topic__source_money_match": np.where(no_target, np.nan, match.astype(float)),
     }
 
 
