@@ -35,6 +35,7 @@ _COMMENT = (r"(?:\bsays:|\bwrote:|\breply\b|\breplies\b|\bcomments?\b|\bposted b
 _PAID = (r"(?:sponsor|advertorial|\bpaid\b|\bpromoted\b|guest post|guest-post|write for us|"
          r"write-for-us|submit (?:a )?guest|\bpr\b|press release|partner content|\bad\b|\bads\b)")
 _PARTNERS = r"(?:\bpartners?\b|\blinks\b|\bresources\b|\bblogroll\b|\bfriends\b|link exchange|useful links)"
+_URL_PARTNERS = r"(?:/partners?|/links|/resources|/blogroll)"
 _FOOTER = (r"(?:©|\(c\) ?\d{4}|copyright|all rights reserved|powered by|designed by|"
            r"theme by|developed by|web design by|website by)")
 _DIRECTORY = (r"(?:directory|directories|bookmark|submit[-_ ]?(?:url|site|link)|add[-_ ]?url|"
@@ -65,12 +66,23 @@ def _arrow(text: pd.Series) -> pa.Array:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-def _matches(lower: pa.Array, pattern: str) -> np.ndarray:
-    """1.0 where ``pattern`` occurs, NaN where the text is missing."""
-    hit = pc.match_substring_regex(lower, pattern)
-    values = hit.fill_null(False).to_numpy(zero_copy_only=False).astype(np.float64)
-    values[pc.is_null(hit).to_numpy(zero_copy_only=False)] = np.nan
-    return values
+def _cues(lower: pa.Array, *patterns: str) -> list[np.ndarray]:
+    """Per pattern: 1.0 where it occurs, NaN where the text is missing.
+
+    One scan for any of the patterns comes first: most texts have none of them, and only the
+    others are scanned for each pattern.
+    """
+    missing = np.zeros(len(lower))
+    missing[pc.is_null(lower).to_numpy(zero_copy_only=False)] = np.nan
+    rows = np.flatnonzero(pc.match_substring_regex(lower, "|".join(patterns)).fill_null(False)
+                          .to_numpy(zero_copy_only=False))
+    some = lower.take(rows)
+    cues = []
+    for pattern in patterns:
+        values = missing.copy()
+        values[rows] = pc.match_substring_regex(some, pattern).to_numpy(zero_copy_only=False)
+        cues.append(values)
+    return cues
 
 
 def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
@@ -83,7 +95,9 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     context = _lower(_join(_arrow(links["left_context"]), _arrow(links["right_context"])))
     url = _lower(links["source_url"])
     url_or_title = _join(url, _lower(links["source_title"]))  # lower-casing goes character by character
-    comment = np.fmax(_matches(context, _COMMENT), _matches(url, _COMMENT))
+    comment, paid, partners, footer = _cues(context, _COMMENT, _PAID, _PARTNERS, _FOOTER)
+    url_comment, url_partners, profile = _cues(url, _COMMENT, _URL_PARTNERS, _PROFILE)
+    title_paid, directory = _cues(url_or_title, _PAID, _DIRECTORY)
     # The scheme's two slashes are no path level.
     slashes = pc.count_substring(url, "/").to_numpy(zero_copy_only=False).astype(np.float64)
     depth = slashes - 2 * pc.match_substring_regex(url, r"^[a-z]+://").fill_null(False).to_numpy(zero_copy_only=False) - 1
@@ -98,12 +112,12 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
         "placement__sponsored": sponsored,
         "placement__qualified": qualified,
         "placement__region": region,
-        "placement__cue_comment": comment,
-        "placement__cue_paid": np.fmax(_matches(context, _PAID), _matches(url_or_title, _PAID)),
-        "placement__cue_partners": np.fmax(_matches(context, _PARTNERS), _matches(url, r"(?:/partners?|/links|/resources|/blogroll)")),
-        "placement__cue_footer": _matches(context, _FOOTER),
-        "placement__url_directory": _matches(url_or_title, _DIRECTORY),
-        "placement__url_profile": _matches(url, _PROFILE),
+        "placement__cue_comment": np.fmax(comment, url_comment),
+        "placement__cue_paid": np.fmax(paid, title_paid),
+        "placement__cue_partners": np.fmax(partners, url_partners),
+        "placement__cue_footer": footer,
+        "placement__url_directory": directory,
+        "placement__url_profile": profile,
         "placement__url_depth": depth,
     }
 
