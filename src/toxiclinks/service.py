@@ -234,7 +234,7 @@ class _TooLarge(Exception):
 
 def _settle() -> None:
     """Put the objects alive now (model, reference lists, caches) out of the cyclic collector's
-    reach: a full collection over their ~200k objects paused a request for ~120 ms. Refcounting
+    reach: a full collection over their ~200k objects paused a request for ~140 ms. Refcounting
     still frees them; unfreezing first lets a reload's collection find the old model's cycles."""
     gc.unfreeze()
     gc.collect()

@@ -451,12 +451,13 @@ def normalize_urls(values: list[str | None]) -> tuple[list[str | None], list[str
     urls: list[str | None] = [None] * len(values)
     reasons: list[str | None] = [None] * len(values)
     present = [i for i, value in enumerate(values) if value is not None]
-    batch = [i for i in present if values[i]] if len(present) >= _MANY_URLS else []
-    if batch:
+    one_by_one = present
+    if len(present) >= _MANY_URLS:  # empty ones still go one by one: same messages
+        batch, one_by_one = [i for i in present if values[i]], [i for i in present if not values[i]]
         fixed, errors = normalize_url_series(pd.Series([values[i] for i in batch], dtype="string"))
         for i, url, error in zip(batch, fixed.tolist(), errors.tolist(), strict=True):
             urls[i], reasons[i] = (None, error) if pd.notna(error) else (url, None)
-    for i in sorted(set(present) - set(batch)):  # few, or empty ones: one by one, same messages
+    for i in one_by_one:
         try:
             urls[i] = normalize_url(values[i])  # type: ignore[arg-type]
         except URLError as exc:
