@@ -104,6 +104,54 @@ def test_anchor_classes():
     assert classify("Jane Smith", site, words)[0] == 7
 
 
+def test_host_traits_one_by_one_equal_the_vectorised_table():
+    """:func:`domain.host_traits` (a live request's host) against the vectorised table, on listed
+    spam and popular domains and on hosts with platforms, IPs, punycode and deep subdomains."""
+    from toxiclinks import reference
+    from toxiclinks.features import domain
+    from toxiclinks.model import load
+
+    fitted = load(None).features  # the shipped model's fitted state: spam list, TLD rates
+    from toxiclinks.urls import split_hosts
+
+    rng = np.random.default_rng(3)
+    listed = sorted(reference.spam_domains("all")) + sorted(reference.popular_domains("all"))
+    hosts = [str(h) for h in rng.choice(listed, 3000, replace=False)]
+    hosts += ["www.best-casino-links.example.xyz", "my-blog.blogspot.com", "blogspot.com", "1.2.3.4", "[2001:db8::1]",
+              "sites.google.com", "a.b.c.github.io", "xn--80ak6aa92e.com", "www.xn--80ak6aa92e.xn--p1ai",
+              "casino24.com.br", "cheap-seo-links-4u.co.uk", "essexnews.com", "x.y.z.deep.example.org"]
+    hosts = np.array(hosts, dtype=object)
+    parts = split_hosts(hosts)
+    columns = [hosts, *(np.asarray(parts[f], dtype=object) for f in ("site", "suffix", "platform", "registered_domain"))]
+    table = domain._host_table(*columns, fitted)[:-1]
+    one = np.array([domain.host_traits(*(c[i] for c in columns), fitted) for i in range(len(hosts))], dtype=np.float64)
+    assert np.array_equal(one, table, equal_nan=True)
+    assert np.nansum(table[:, list(domain.FEATURES).index("domain__in_spam_list")]) > 100
+
+
+def test_one_pair_classifier_equals_the_batch_classifier():
+    """:func:`pair_codes` (plain Python, the live path) against :func:`_classes` (numpy, the batch) on
+    random anchors made of the words each rule counts: keywords, brand parts, URL words, fillers."""
+    from toxiclinks.features.anchor import _classes, _target_info, brand_of, pair_codes
+
+    pool = ["cheap", "best", "buy", "casino", "viagra", "loans", "hiking", "boots", "trail", "gear", "trailgear",
+            "gea", "xyz", "simple", "club", "simpleclub", "my", "the", "jane", "of", "essay", "seo", "ab", "abc",
+            "click", "here", "www.trailgear.com", "Trail-Gear", "BOOTS!", "казино", "2024"]
+    rng = np.random.default_rng(7)
+    texts = sorted({" ".join(rng.choice(pool, rng.integers(1, 7))) for _ in range(1500)} | {"", "gear", "abcd"})
+    urls = ["https://trailgear.com/hiking-boots/xyz", "https://trailgear.com/", "https://gear.com/trail",
+            "https://ab.com/boots", "https://abcd.net/club/seo", "https://simpleclub.org/boots", "https://x.ru/"]
+    targets = [_target_info(u, u.split("/")[2]) for u in urls]
+    brands = [brand_of(site)[0] for site, _, _ in targets]
+    words = [w for _, w, _ in targets]
+    anchor_of, target_of = (a.ravel() for a in np.meshgrid(np.arange(len(texts)), np.arange(len(urls)), indexing="ij"))
+    batch = _classes(texts, anchor_of, brands, words, target_of)
+    one = np.array([pair_codes(texts[a], brands[t], words[t]) for a, t in zip(anchor_of, target_of, strict=True)])
+    assert (one == batch).all(), [(texts[a], urls[t]) for a, t in zip(anchor_of, target_of, strict=True)
+                                  if (one[a * len(urls) + t] != batch[a * len(urls) + t]).any()][:5]
+    assert set(batch[:, 0]) == set(range(8))  # every class occurs
+
+
 def test_batch_anchor_features_equal_one_link_at_a_time(fitted):
     """Anchors, targets and pairs are worked on once each; every link still gets its own answer."""
     from toxiclinks.features.anchor import _target_info

@@ -133,7 +133,8 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
             fill(values)
             filled.update(context.fill({name: matrix[_ROW[name]] for name in _ROW}))
             side()
-        fill(topic.compute(links, context.target_vectors, context.target_codes, source_topics))
+        fill(topic.compute(source_topics, context.target_vectors, context.target_codes,
+                           links["target_site"].isna().to_numpy()))
         if len(filled) != len(FEATURES):
             raise RuntimeError(f"features not computed: {sorted(set(FEATURES) - filled)}")
         return matrix.T, context

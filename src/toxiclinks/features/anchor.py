@@ -110,9 +110,27 @@ def _shared_words(anchor_words: list[tuple[str, ...]], anchor_of: np.ndarray, ta
 
 def classify(anchor: str, target_site: str, target_path_words: frozenset[str]) -> tuple[int, int, int, int]:
     """Anchor class code, money category code, money word count, commercial word count."""
-    one = _classes([anchor.strip()], np.zeros(1, np.int64), [brand_of(target_site)[0]], [target_path_words],
-                   np.zeros(1, np.int64))
-    return tuple(int(v) for v in one[0])  # type: ignore[return-value]
+    return pair_codes(anchor.strip(), brand_of(target_site)[0], target_path_words)
+
+
+@lru_cache(maxsize=50_000)
+def pair_codes(text: str, brand: str, path_words: frozenset[str]) -> tuple[int, int, int, int]:
+    """:func:`_classes` of one (stripped anchor, target brand, target URL words) pair, in plain
+    Python: a live request classifies one anchor, where numpy's per-call cost is all there is."""
+    if not text:
+        return 0, 0, 0, 0
+    words, _, keyword, money_code, money_hits, commercial, urlish, generic, whole, _ = _anchor_info(text)
+    if urlish or generic:
+        return 2 if urlish else 3, money_code, money_hits, commercial
+    keywords = sum(keyword)
+    if path_words:
+        keywords += sum(not k and len(w) >= 3 and w in path_words for w, k in zip(words, keyword, strict=True))
+    has_brand = len(brand) >= 3 and (brand in whole or whole in brand and len(whole) >= 4)
+    compound = has_brand and whole not in brand and any(
+        (k or (len(w) >= 3 and w in path_words)) and w not in brand for w, k in zip(words, keyword, strict=True))
+    exact = bool(words) and keywords / len(words) >= 0.6 and (money_hits > 0 or commercial > 0 or keywords >= 2)
+    cls = 6 if compound else 1 if has_brand else 4 if exact else 5 if keywords > 0 else 7
+    return cls, money_code, money_hits, commercial
 
 
 def _classes(texts: list[str], anchor_of: np.ndarray, brands: list[str], path_words: list[frozenset[str]],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from itertools import repeat
 
 import numpy as np
@@ -10,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..urls import is_ip_address
-from .text import entropies, first_rows, name_keywords
+from .text import entropies, first_rows, name_keywords, name_keywords_one
 
 FEATURES: dict[str, str] = {
     "domain__tld_spam_rate": "toxic share of links from this TLD in the training data (smoothed)",
@@ -49,6 +51,10 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     reader split them.
     """
     n = len(hosts)
+    if n <= _FEW_HOSTS:
+        table = np.array([host_traits(*parts, state) for parts in zip(hosts, site, suffix, platform, registered,
+                                                                       strict=True)], dtype=np.float64)
+        return np.vstack([table.reshape(n, _N_HOST), np.full((1, _N_HOST), np.nan)])
     on_platform = platform != ""
     base = np.where(on_platform & (site != platform), platform, suffix)
     # The site's name without the suffix (or platform): C-level maps, no Python loop per host.
@@ -84,6 +90,29 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     return np.vstack([table, np.full((1, _N_HOST), np.nan)]) if n else np.full((1, _N_HOST), np.nan)
 
 
+_FEW_HOSTS = 8  # up to this many hosts (a live request), one host at a time is faster than Arrow
+_MAYBE_IP = re.compile(r"^\[|[0-9]$")
+
+
+def host_traits(host: str, site: str, suffix: str, platform: str, registered: str, state) -> list[float]:
+    """The host-only features of one host, as :func:`_host_table` computes them for many."""
+    on_platform = platform != ""
+    base = platform if on_platform and site != platform else suffix
+    bare = site.removesuffix("." + base if base else "").replace(".", "")
+    spam, popular = state.spam_domains_, state.popular_ranks_
+    rank = popular.get(site, np.nan)
+    if np.isnan(rank) and not on_platform:
+        rank = popular.get(registered, np.nan)
+    length = float(len(bare))
+    keywords, money = name_keywords_one(bare)
+    return [
+        state.tld_rate(suffix), host.count(".") - site.count(".") if host.endswith(site) else 0, length,
+        sum(c in "0123456789" for c in bare) / max(length, 1), bare.count("-"), float(entropies([bare])[0]),
+        keywords, money, on_platform, bool(_MAYBE_IP.search(host)) and is_ip_address(host), "xn--" in host,
+        site in spam or host in spam or (not on_platform and registered in spam), np.log10(rank),
+    ]
+
+
 def _mapped(fn, names: np.ndarray, dtype, *more) -> np.ndarray:
     """``fn`` of each name (and its values in ``more``), as a numpy array of ``dtype``."""
     return np.fromiter(map(fn, names, *more), dtype=dtype, count=len(names))
@@ -104,10 +133,11 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
 
 def metrics(links: pd.DataFrame) -> dict[str, np.ndarray]:
     """The export's own metrics of each source, and ratios between them (vectorised over rows)."""
+    return metrics_of(lambda name: links[name].to_numpy(dtype=np.float64, na_value=np.nan))
 
-    def col(name: str) -> np.ndarray:
-        return links[name].to_numpy(dtype=np.float64, na_value=np.nan)
 
+def metrics_of(col: Callable[[str], np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`metrics` from ``col(name)``, a canonical column as float64 (NaN when missing)."""
     out = {}
     authority = col("domain_rating")
     for other in ("domain_authority", "trust_flow", "authority_score"):
@@ -122,7 +152,7 @@ def metrics(links: pd.DataFrame) -> dict[str, np.ndarray]:
     out["domain__traffic_per_refdomain"] = np.log10(traffic + 1) - np.log10(col("source_referring_domains") + 1)
     out["domain__linked_domains_log"] = np.log10(col("linked_domains") + 1)
     out["domain__outbound_links_log"] = np.log10(col("external_links") + 1)
-    flag = links["tool_spam_flag"].to_numpy(dtype=np.float64, na_value=np.nan)
+    flag = col("tool_spam_flag")
     score = col("tool_spam_score") / 100.0
     out["domain__tool_spam"] = np.where(np.isnan(score), flag, score)
     http = col("http_code")

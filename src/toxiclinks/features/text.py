@@ -119,10 +119,15 @@ def _alternation(words) -> str:
 # Domain names have no spaces, so words are found inside the name, left to right. Money words
 # shorter than four letters ("bet", "sex") are left out: inside names they are mostly innocent
 # ("alphabet", "essex").
-_KEYWORD_RE = _alternation(w for w in _WORDS if 3 <= len(w) <= 14 and w.isascii() and w.isalpha())
-_MONEY_NAME_RE = _alternation(w.rstrip("*") for words in MONEY.values() for w in words
+_KEYWORD_WORDS = frozenset(w for w in _WORDS if 3 <= len(w) <= 14 and w.isascii() and w.isalpha())
+_MONEY_NAME_WORDS = frozenset(w.rstrip("*") for words in MONEY.values() for w in words
                               if len(w.rstrip("*")) >= 4 and w.rstrip("*").isalpha())
+_KEYWORD_RE = _alternation(_KEYWORD_WORDS)
+_MONEY_NAME_RE = _alternation(_MONEY_NAME_WORDS)
 _INNOCENT_RE = r"(?:essex|sussex|middlesex|wessex|scunthorpe|therapist|analysis|cocktail|shitake)"
+_INNOCENT = re.compile(_INNOCENT_RE)
+_KEYWORD_LENGTHS = sorted({len(w) for w in _KEYWORD_WORDS}, reverse=True)
+_MONEY_NAME_LENGTHS = sorted({len(w) for w in _MONEY_NAME_WORDS}, reverse=True)
 
 
 def name_keywords(names: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -134,6 +139,36 @@ def name_keywords(names: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     cleaned = pc.replace_substring_regex(names, _INNOCENT_RE, "")
     money = pc.match_substring_regex(cleaned, _MONEY_NAME_RE).to_numpy(zero_copy_only=False)
     return keywords.astype(np.float64), money.astype(np.float64)
+
+
+def name_keywords_one(name: str) -> tuple[float, float]:
+    """:func:`name_keywords` of one name, without Arrow (a live request scores one host).
+
+    An ASCII name is scanned as the regex engine does: at each position the longest word
+    (the alternation lists longest first), matches not overlapping. Other names take Arrow.
+    """
+    if not name.isascii():
+        keywords, money = name_keywords(pa.array([name], type=pa.large_string()))
+        return float(keywords[0]), float(money[0])
+    cleaned = _INNOCENT.sub("", name)
+    return float(_count_words(name, _KEYWORD_WORDS, _KEYWORD_LENGTHS)), \
+        float(_count_words(cleaned, _MONEY_NAME_WORDS, _MONEY_NAME_LENGTHS, first=True) > 0)
+
+
+def _count_words(name: str, words: frozenset[str], lengths: list[int], first: bool = False) -> int:
+    """Non-overlapping leftmost-longest occurrences of ``words`` in ``name`` (``first``: stop at one)."""
+    count, i, n = 0, 0, len(name)
+    while i < n:
+        for k in lengths:
+            if i + k <= n and name[i:i + k] in words:
+                count += 1
+                if first:
+                    return count
+                i += k
+                break
+        else:
+            i += 1
+    return count
 
 
 def entropies(names: list[str]) -> np.ndarray:

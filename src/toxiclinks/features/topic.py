@@ -49,11 +49,9 @@ def target_vector(urls: list[str], anchors: list[str], site_topic: str | None) -
     return vec + topic_vector(tokens(site_topic)) * 5 if site_topic else vec
 
 
-def compute(links: pd.DataFrame, targets: np.ndarray, codes: np.ndarray,
-            s: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Relevance between each source and its target site's topic vector (``targets[codes]``);
-    ``s`` is :func:`source_vectors` of ``links`` when already computed."""
-    s = source_vectors(links) if s is None else s
+def compute(s: np.ndarray, targets: np.ndarray, codes: np.ndarray, no_target: np.ndarray) -> dict[str, np.ndarray]:
+    """Relevance between each source's topic vector (``s``, from :func:`source_vectors`) and its
+    target site's (``targets[codes]``); ``no_target`` marks the links without a target site."""
     # What depends on the target alone is computed once per target site; the per-link products
     # go a block of rows at a time, so their temporaries stay in cache.
     t_norms, t_money = _norms(targets), targets[:, N_TOPICS:] > 0
@@ -67,7 +65,6 @@ def compute(links: pd.DataFrame, targets: np.ndarray, codes: np.ndarray,
     known = (s_norm > 0) & (t_norm > 0)
     sim = np.where(known, dot / np.where(known, s_norm * t_norm, 1), np.nan)
     s_money = s[:, N_TOPICS:]
-    no_target = (links["target_site"].isna()).to_numpy()
     return {
         "topic__similarity": sim,
         "topic__source_topic_words": s.sum(axis=1).astype(float),
