@@ -7,6 +7,7 @@ An audit's ``links.csv`` with a filled ``label`` column is a labels file too.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,10 @@ class LabelStore:
 
         self.path = Path(path) if path else label_store_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._reader = None  # a connection kept for rules(), opened on first use
+        self._rules_lock = threading.Lock()
+        self._rules_version: int | None = None
+        self._rules: tuple[list[str], list[str]] = ([], [])
         with self._connect() as db:
             db.executescript("""
                 PRAGMA journal_mode=WAL;
@@ -177,11 +182,25 @@ class LabelStore:
                        (site, rule, author[:200], note[:500], dt.datetime.now(dt.UTC).isoformat()))
 
     def rules(self) -> tuple[list[str], list[str]]:
-        """(allowed sites, denied sites) by each site's latest rule."""
-        with self._connect() as db:
-            rows = db.execute("SELECT site, rule FROM site_rules s WHERE id = "
-                              "(SELECT MAX(id) FROM site_rules t WHERE t.site = s.site)").fetchall()
-        return [s for s, r in rows if r == "allow"], [s for s, r in rows if r == "deny"]
+        """(allowed sites, denied sites) by each site's latest rule.
+
+        The service asks on every request, so the answer is kept and read again only when
+        another connection (a CLI ``labels allow``, another worker) has changed the database
+        since: SQLite's ``data_version`` says so for the price of one pragma, not a connection.
+        """
+        import sqlite3
+
+        with self._rules_lock:
+            if self._reader is None:
+                self._reader = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            version = self._reader.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._rules_version:
+                rows = self._reader.execute("SELECT site, rule FROM site_rules s WHERE id = "
+                                            "(SELECT MAX(id) FROM site_rules t WHERE t.site = s.site)").fetchall()
+                self._rules = [s for s, r in rows if r == "allow"], [s for s, r in rows if r == "deny"]
+                self._rules_version = version
+            allowed, denied = self._rules
+        return list(allowed), list(denied)
 
 
 class _Closing:

@@ -8,13 +8,14 @@ expensive, so they are computed only for the links whose reasons are shown (toxi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .features import LinkFeatures
+from .features import LinkFeatures, single
 from .features import anchor as anchor_features
 from .features import placement as placement_features
 from .features import topic as topic_features
@@ -109,13 +110,41 @@ def scored_table(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, conte
     if len(rows):
         reasons[rows] = explain_rows(model, links.iloc[rows], X[rows], top_k=top_k,
                                      target_topics=_target_topics(context)[rows], contrib=judgment.contrib)
+    return pd.DataFrame(_columns(X, names, judgment, verdict, reasons), index=links.index)
+
+
+def _columns(X: np.ndarray, names: list[str], judgment: Judgment, verdict: np.ndarray, reasons: np.ndarray,
+             ) -> dict[str, np.ndarray]:
+    """The scored columns, with the allow and deny lists' verdicts put over the model's."""
     verdict[judgment.allowed] = "ok"
     reasons[judgment.allowed] = "on your allowlist"
     verdict[judgment.denied] = "toxic"
     reasons[judgment.denied] = "on your denylist"
-    return pd.DataFrame({"toxicity": np.round(judgment.proba * 100, 1), "verdict": verdict, "reasons": reasons,
-                         "anchor_class": _anchor_class_names(X, names),
-                         "placement": placement_label(X, names)}, index=links.index)
+    return {"toxicity": np.round(judgment.proba * 100, 1), "verdict": verdict, "reasons": reasons,
+            "anchor_class": _anchor_class_names(X, names), "placement": placement_label(X, names)}
+
+
+def score_one(model: ToxicityModel, link: Mapping[str, Any], *, allow: Iterable[str] = (), deny: Iterable[str] = (),
+              site_topic: str | None = None, top_k: int = 3) -> dict[str, Any]:
+    """:func:`score` of a one-link table, from the link's plain values, at a tenth of the cost.
+
+    ``link`` maps canonical fields, host columns included, to plain values (``None`` when
+    missing), as :func:`toxiclinks.service.link_values` gives them. Returns the columns of
+    :func:`score` as plain values. The numbers are the batch's (``tests/test_single.py``).
+    """
+    X, target = single.features_of(link, scoring_features(model, site_topic))
+    host = link.get("source_host") or ""
+    allowed = np.array([under_sites(host, site_entries(allow))])
+    denied = np.array([under_sites(host, site_entries(deny))]) & ~allowed
+    judgment = judge(model, X, allowed, denied, threads=1)
+    reasons = np.array([""], dtype=object)
+    if len(judgment.explained):
+        fields = {name: [link.get(name)] for name in ("anchor", "source_site", "source_suffix", "source_platform")}
+        fields["target_topic"] = topic_features.dominant(target[None, :])
+        source_topics = lambda rows: topic_features.dominant(single.source_vector(link)[None, :])  # noqa: E731
+        reasons[0] = _explain(model.feature_names, X, judgment.contrib, fields, source_topics, top_k)[0]
+    columns = _columns(X, model.feature_names, judgment, judgment.verdict.copy(), reasons)
+    return {name: values[0] for name, values in columns.items()}
 
 
 def _anchor_class_names(X: np.ndarray, names: list[str]) -> np.ndarray:
@@ -185,31 +214,34 @@ def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k
     Phrases are cached by what they say (feature, value and the few fields they quote), so a
     million flagged links cost a dictionary lookup each, not a formatting call.
     """
-    n = len(X)
     if contrib is None:
         contrib = model.contributions(X)[:, :-1]
-    names = model.feature_names
+    fields = {"anchor": links["anchor"], "source_site": links["source_site"], "source_suffix": links["source_suffix"],
+              "source_platform": links["source_platform"],
+              "target_topic": target_topics if target_topics is not None else np.full(len(X), "", dtype=object)}
+    # A lexicon pass over the text, so only for the rows whose reasons may quote the source's topic.
+    source_topics = lambda rows: topic_features.dominant(topic_features.source_vectors(links.iloc[rows]))  # noqa: E731
+    return _explain(model.feature_names, X, contrib, fields, source_topics, top_k)
+
+
+def _explain(names: list[str], X: np.ndarray, contrib: np.ndarray, fields: dict[str, Sequence],
+             source_topics: Callable[[np.ndarray], np.ndarray], top_k: int) -> list[str]:
+    """:func:`explain_rows` given the fields phrases quote, and what names the sources' topics."""
+    n = len(X)
     width = min(top_k + 3, contrib.shape[1])
     top = np.argpartition(-contrib, width - 1, axis=1)[:, :width]
     order = np.take_along_axis(top, np.argsort(-np.take_along_axis(contrib, top, axis=1), axis=1), axis=1)
-    # Only rows whose top reasons may quote the source's topic need it (a lexicon pass over text).
     is_topic = np.array([name.startswith("topic__") for name in names])
     quoting = np.flatnonzero(is_topic[order].any(axis=1))
     source_topic = np.full(n, "", dtype=object)
     if len(quoting):
-        vectors = topic_features.source_vectors(links.iloc[quoting])
-        source_topic[quoting] = topic_features.dominant(vectors)
-    context = {
-        "anchor": links["anchor"], "source_site": links["source_site"], "source_suffix": links["source_suffix"],
-        "source_platform": links["source_platform"], "source_topic": source_topic,
-        "target_topic": target_topics if target_topics is not None else np.full(n, "", dtype=object),
-    }
+        source_topic[quoting] = source_topics(quoting)
+    context = {**fields, "source_topic": source_topic}
     # The loop below keys phrases by small integer codes, not strings (Python lists: numpy
     # scalars are slow); the strings are looked up only when a phrase is formatted.
     codes, uniques = {}, {}
     for name, values in context.items():
-        code, unique = pd.factorize(values)
-        codes[name], uniques[name] = code.tolist(), np.append(np.asarray(unique, dtype=object), None)  # -1: missing
+        codes[name], uniques[name] = _factorized(values)
     cls_col, money_col = names.index("anchor__class"), names.index("anchor__money_category")
     codes["cls"], codes["money"] = (np.nan_to_num(X[:, c], nan=-1).tolist() for c in (cls_col, money_col))
     quotes = [_QUOTES.get(name, ()) for name in names]
@@ -240,6 +272,17 @@ def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k
     if phrases:
         out[current] = "; ".join(phrases)
     return out
+
+
+def _factorized(values: Sequence) -> tuple[list[int], np.ndarray]:
+    """Codes (-1: missing) and distinct values of ``values``; the last distinct value is ``None``."""
+    if len(values) == 1:  # a live one-link request: pandas' factorize costs more than the rest
+        value = values.iloc[0] if isinstance(values, pd.Series) else values[0]
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            return [-1], np.array([None], dtype=object)
+        return [0], np.array([value, None], dtype=object)
+    code, unique = pd.factorize(values)
+    return code.tolist(), np.append(np.asarray(unique, dtype=object), None)
 
 
 def _value(X_row: np.ndarray, names: list[str], name: str) -> float:
