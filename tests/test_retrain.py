@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 
 import httpx
@@ -37,6 +39,23 @@ def test_label_store_keeps_history_and_latest_wins(tmp_path):
     store.set_rule("spam.example", "deny", author="ann")
     store.set_rule("spam.example", "clear", author="bob")
     assert store.rules() == (["partner.example"], [])
+
+
+def test_rules_kept_by_a_store_follow_changes_made_elsewhere(tmp_path):
+    """The service's store answers from memory; a rule set by another process must still reach it."""
+    db = tmp_path / "labels.sqlite"
+    serving = LabelStore(db)
+    assert serving.rules() == ([], [])
+    LabelStore(db).set_rule("spam.example", "deny", author="ann")  # another connection
+    assert serving.rules() == ([], ["spam.example"])
+    subprocess.run([sys.executable, "-c", "from toxiclinks.labels import LabelStore; import sys; "
+                    "LabelStore(sys.argv[1]).set_rule('spam.example', 'allow', author='bob')", str(db)], check=True)
+    assert serving.rules() == (["spam.example"], [])
+    serving.set_rule("spam.example", "clear", author="ann")  # its own writes, too
+    assert serving.rules() == ([], [])
+    allowed, _ = serving.rules()
+    allowed.append("changed.example")  # callers get copies
+    assert serving.rules() == ([], [])
 
 
 def test_label_import_accepts_an_edited_audit_file(tmp_path, capsys):
