@@ -455,8 +455,8 @@ def normalize_urls(values: list[str | None]) -> tuple[list[str | None], list[str
     if len(present) >= _MANY_URLS:  # empty ones still go one by one: same messages
         batch, one_by_one = [i for i in present if values[i]], [i for i in present if not values[i]]
         fixed, errors = normalize_url_series(pd.Series([values[i] for i in batch], dtype="string"))
-        for i, url, error in zip(batch, fixed.tolist(), errors.tolist(), strict=True):
-            urls[i], reasons[i] = (None, error) if pd.notna(error) else (url, None)
+        for i, url, error, fine in zip(batch, fixed.tolist(), errors.tolist(), errors.isna().tolist(), strict=True):
+            urls[i], reasons[i] = (url, None) if fine else (None, error)
     for i in one_by_one:
         try:
             urls[i] = normalize_url(values[i])  # type: ignore[arg-type]
