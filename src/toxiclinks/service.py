@@ -252,6 +252,7 @@ class _TooLarge(Exception):
 
 def _scored_link(index: int, source_url: str, target_url: str | None, toxicity: float, verdict: str,
                  reasons: str, anchor_class: str, placement: str) -> ScoredLink:
+    """One scored link of a response, its '; '-joined reasons as a list."""
     return ScoredLink(index=index, source_url=source_url, target_url=target_url, toxicity=toxicity, verdict=verdict,
                       reasons=[r for r in reasons.split("; ") if r], anchor_class=anchor_class, placement=placement)
 

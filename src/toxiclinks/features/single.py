@@ -100,6 +100,7 @@ def _cues(text: str | None, *patterns: str) -> list[float]:
 
 
 def _code(value: str | None, names: tuple[str, ...]) -> float:
+    """A category's position in ``names`` (NaN when missing or unknown), as the batch codes it."""
     return float(names.index(value)) if value in names else _NAN
 
 
