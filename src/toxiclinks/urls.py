@@ -14,7 +14,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import numpy as np
@@ -87,7 +87,8 @@ def normalize_url(raw: str, *, default_scheme: str = "http") -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
-@cache
+# Bounded: a long-running service meets new hosts with every request, hostile ones included.
+@lru_cache(maxsize=100_000)
 def normalize_host(host: str) -> str:
     """Lower-case ``host``, convert IDN labels to punycode and check that it can be a web host."""
     host = host.strip().strip(".").lower()
@@ -157,7 +158,7 @@ def _suffix_split(host: str) -> tuple[str, str, bool, str, str]:
     return suffix, domain, True, icann_suffix, registered
 
 
-@cache
+@lru_cache(maxsize=100_000)
 def split_host(host: str) -> HostParts:
     """Split one normalised host into site, registered domain, suffix, subdomain and platform.
 
