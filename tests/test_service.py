@@ -175,9 +175,9 @@ def test_serve_refuses_a_bad_model(tmp_path):
 def test_per_input_caches_are_bounded():
     """The caches keyed by what requests send (hosts, URLs, anchors) must not grow without end in
     a long-running service: each is an LRU with a size limit."""
-    from toxiclinks import service, urls
+    from toxiclinks import urls
     from toxiclinks.features import anchor
 
-    for cached in (urls.normalize_host, urls.split_host, service._host_parts, anchor.pair_codes):
+    for cached in (urls.normalize_host, urls.split_host, anchor.pair_codes):
         size = cached.cache_info().maxsize
         assert size is not None and size <= 100_000, cached.__name__

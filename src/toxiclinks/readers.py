@@ -693,6 +693,7 @@ def _link_type_from_flags(raw: pd.DataFrame, mapping: dict[str, str], fmt: forma
 
 
 UNKNOWN_SUFFIX = "host '{}' does not end in a known public suffix (TLD)"
+IP_LIKE = re.compile(r"^(\d+\.\d+\.\d+\.\d+|\[.*\])$")  # an IPv4 address or a bracketed IPv6 one
 
 
 def unknown_suffix(table: pd.DataFrame) -> np.ndarray:
@@ -700,7 +701,7 @@ def unknown_suffix(table: pd.DataFrame) -> np.ndarray:
     host = table["source_host"]
     unknown = np.array(host.notna() & table["source_suffix"].isna(), dtype=bool)
     if unknown.any():  # rare: only these rows need the IP address check
-        is_ip = host[unknown].str.match(r"^(\d+\.\d+\.\d+\.\d+|\[.*\])$").fillna(False).to_numpy(bool)
+        is_ip = host[unknown].str.match(IP_LIKE).fillna(False).to_numpy(bool)
         unknown[np.flatnonzero(unknown)[is_ip]] = False
     return unknown
 

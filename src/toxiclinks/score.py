@@ -137,13 +137,14 @@ def score_one(model: ToxicityModel, link: Mapping[str, Any], *, allow: Iterable[
     allowed = np.array([under_sites(host, site_entries(allow))])
     denied = np.array([under_sites(host, site_entries(deny))]) & ~allowed
     judgment = judge(model, X, allowed, denied, threads=1)
+    names = model.feature_names
     reasons = np.array([""], dtype=object)
     if len(judgment.explained):
         fields = {name: [link.get(name)] for name in ("anchor", "source_site", "source_suffix", "source_platform")}
         fields["target_topic"] = topic_features.dominant(target[None, :])
         source_topics = lambda rows: topic_features.dominant(single.source_vector(link)[None, :])  # noqa: E731
-        reasons[0] = _explain(model.feature_names, X, judgment.contrib, fields, source_topics, top_k)[0]
-    columns = _columns(X, model.feature_names, judgment, judgment.verdict.copy(), reasons)
+        reasons[0] = _explain(names, X, judgment.contrib, fields, source_topics, top_k)[0]
+    columns = _columns(X, names, judgment, judgment.verdict.copy(), reasons)
     return {name: values[0] for name, values in columns.items()}
 
 

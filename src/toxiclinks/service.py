@@ -17,9 +17,7 @@ import datetime as dt
 import gc
 import hmac
 import os
-import re
 import threading
-from functools import lru_cache
 from http import HTTPStatus
 from operator import attrgetter
 from pathlib import Path
@@ -39,10 +37,10 @@ from pydantic import AfterValidator, BaseModel, Field  # noqa: E402
 from . import disavow, schema  # noqa: E402
 from .errors import ToxiclinksError  # noqa: E402
 from .labels import LabelStore  # noqa: E402
-from .model import load  # noqa: E402
-from .readers import UNKNOWN_SUFFIX, host_columns, read_export, unknown_suffix  # noqa: E402
+from .model import ToxicityModel, load  # noqa: E402
+from .readers import IP_LIKE, UNKNOWN_SUFFIX, host_columns, read_export, unknown_suffix  # noqa: E402
 from .score import score, score_one  # noqa: E402
-from .urls import URLError, host_of, normalize_url, normalize_urls, split_hosts  # noqa: E402
+from .urls import URLError, host_of, normalize_url, normalize_urls, split_host  # noqa: E402
 
 MAX_LINKS = 100_000
 MAX_BODY_BYTES = int(os.environ.get("TOXICLINKS_MAX_BODY_MB", "64")) * 1024 * 1024
@@ -309,30 +307,16 @@ def link_values(link: Link) -> tuple[dict[str, Any] | None, list[Rejected]]:
         except URLError as exc:
             return None, [Rejected(index=0, field=field, reason=str(exc))]
     for prefix, fields in (("source", ("site", "domain", "suffix", "platform")), ("target", ("site",))):
-        parts = _host_parts(values[f"{prefix}_url"])
-        for name in ("host", *fields):
-            values[f"{prefix}_{name}"] = parts.get(name) or None
+        url = values[f"{prefix}_url"]
+        parts = split_host(host_of(url)) if url is not None else None
+        values[f"{prefix}_host"] = parts.host if parts else None
+        for name in fields:
+            attr = "registered_domain" if name == "domain" else name
+            values[f"{prefix}_{name}"] = (getattr(parts, attr) or None) if parts else None
     host = values["source_host"]
-    if host is not None and values["source_suffix"] is None and not _IP_LIKE.match(host):
+    if host is not None and values["source_suffix"] is None and not IP_LIKE.match(host):
         return None, [Rejected(index=0, field="source_url", reason=UNKNOWN_SUFFIX.format(host))]
     return values, []
-
-
-_IP_LIKE = re.compile(r"^(\d+\.\d+\.\d+\.\d+|\[.*\])$")  # as readers.unknown_suffix
-
-
-@lru_cache(maxsize=50_000)
-def _host_parts(url: str | None) -> dict[str, str]:
-    """Host, site, registered domain, suffix and platform of a normalised URL, as
-    :func:`~toxiclinks.readers.host_columns` cuts them ("" for none)."""
-    if url is None:
-        return {}
-    host = url.split("/", 3)[2]
-    if ":" in host:  # a port or an IPv6 address
-        host = host_of(f"http://{host}")
-    parts = split_hosts(np.array([host], dtype=object))
-    return {"host": host, "site": parts["site"][0], "domain": parts["registered_domain"][0],
-            "suffix": parts["suffix"][0], "platform": parts["platform"][0]}
 
 
 def _typed_columns(given: dict[str, list], n: int) -> dict[str, pd.Series]:
@@ -367,7 +351,7 @@ class Toxiclinks:
             threading.Thread(target=self._watch, args=(watch,), daemon=True, name="alias-watch").start()
         _settle()
 
-    def _load(self):
+    def _load(self) -> ToxicityModel:
         model = load(self.location)
         # Warm up caches and lazy structures so the first request is as fast as the rest.
         warm = Link(source_url="https://warm-up.example.com/", anchor="warm up", target_url="https://example.org/")
@@ -375,8 +359,10 @@ class Toxiclinks:
         score_one(model, link_values(warm)[0])
         return model
 
-    def _score(self, table: pd.DataFrame, allowlist: list[str], site_topic: str | None) -> pd.DataFrame:
-        model = self.model  # one reference per request: a reload mid-request cannot mix models
+    def _score(self, model: ToxicityModel, table: pd.DataFrame, allowlist: list[str],
+               site_topic: str | None) -> pd.DataFrame:
+        """Score a table with ``model``: the caller's one reference, so a reload mid-request cannot
+        mix one model's scores with another's name and version."""
         allowed, denied = self._store.rules()
         return score(model, table, allow=[*allowlist, *allowed], deny=denied, site_topic=site_topic)
 
@@ -413,7 +399,7 @@ class Toxiclinks:
         links: list[ScoredLink] = []
         model = self.model
         if len(table):
-            scored = self._score(table, allowlist, site_topic)
+            scored = self._score(model, table, allowlist, site_topic)
             # Whole columns as Python lists: reading cells one by one cost ~50 µs per link.
             columns = zip(kept, table["source_url"].tolist(), table["target_url"].to_numpy(object, na_value=None).tolist(),
                           scored["toxicity"].astype(float).tolist(), scored["verdict"].astype(str).tolist(),
@@ -498,10 +484,11 @@ class Toxiclinks:
         """Score links and merge the recommendations into an existing disavow file (the audit's rules)."""
         from .audit import domain_table, recommendation
 
+        model = self.model
         table, _, _ = links_frame(links)
         existing = disavow.parse(existing_disavow or "")
         if len(table):
-            scored = self._score(table, allowlist, site_topic)
+            scored = self._score(model, table, allowlist, site_topic)
             domains = domain_table(table, scored, allowlist)
             rec = recommendation(table, scored, domains)
         else:
@@ -512,7 +499,7 @@ class Toxiclinks:
             raise InvalidArgument(str(exc)) from None
         return DisavowResponse(disavow=merged.text, added_domains=merged.added_domains,
                                added_urls=merged.added_urls, kept_entries=merged.kept,
-                               marked=merged.marked, notes=merged.notes, model_version=self.model.version)
+                               marked=merged.marked, notes=merged.notes, model_version=model.version)
 
 
 Toxiclinks.add_asgi_middleware(_BodyLimit)
