@@ -142,3 +142,32 @@ def test_contributions_of_a_few_rows_equal_the_sparse_product(model):
         few = np.vstack([model.contributions(X[i:i + k]) for i in range(0, len(X), k)])
         assert np.array_equal(few, many), k
     assert np.allclose(many.sum(axis=1), np.log(model.raw_score(X) / (1 - model.raw_score(X))), atol=1e-6)
+
+
+def test_scores_from_the_leaves_are_the_boosters_own(model):
+    """``judge`` scores from the leaves it needs for the contributions anyway: the raw scores must be
+    LightGBM's bit for bit, on both summing routes (small and tree by tree) and across chunk edges."""
+    X = model.transform(read_export(REPO_SAMPLE).links)
+    expected = model.raw_score(X)  # the booster's raw score through the same link function
+    leaves = model.leaves(X)
+    assert np.array_equal(model.leaves(X, chunk=100), leaves)
+    for chunk in (7, 999, 1000, 10_000):
+        assert np.array_equal(model.leaf_score(leaves, chunk=chunk), expected), chunk
+    assert np.allclose(expected, model.booster.predict(X), rtol=0, atol=1e-15)
+
+
+def test_reasons_reuse_the_features_source_topics(model):
+    """Reasons quoting the source's topic read the vectors the features computed; they must say
+    what a fresh lexicon pass over the source's title and URL says."""
+    from toxiclinks.score import _target_topics, explain_rows, judge, scored_table
+
+    links = read_export(REPO_SAMPLE).links
+    X, context, allowed, denied = featurize(model, links)
+    assert context.source_vectors is not None and len(context.source_vectors) == len(links)
+    judgment = judge(model, X, allowed, denied)
+    reused = scored_table(model, links, X, context, judgment)["reasons"].to_numpy()[judgment.explained]
+    rows = judgment.explained
+    fresh = explain_rows(model, links.iloc[rows], X[rows], contrib=judgment.contrib,
+                         target_topics=_target_topics(context)[rows])
+    assert any("off-topic source" in r or "source page (" in r for r in reused)
+    assert list(reused) == fresh

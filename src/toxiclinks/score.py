@@ -82,7 +82,8 @@ def featurize(model: ToxicityModel, links: pd.DataFrame, *, allow: Iterable[str]
 def judge(model: ToxicityModel, X: np.ndarray, allowed: np.ndarray, denied: np.ndarray,
           explain: str = "flagged", threads: int | None = None) -> Judgment:
     """Calibrated probabilities, verdicts, and the contributions of the rows to explain."""
-    proba = model.calibrate(model.raw_score(X, threads))
+    leaves = model.leaves(X, threads)  # one pass through the trees for the scores and the contributions
+    proba = model.calibrate(model.leaf_score(leaves))
     names = model.feature_names
     toxic_t, suspicious_t = thresholds(model)
     verdict = np.where(proba >= toxic_t, "toxic", np.where(proba >= suspicious_t, "suspicious", "ok")).astype(object)
@@ -97,7 +98,7 @@ def judge(model: ToxicityModel, X: np.ndarray, allowed: np.ndarray, denied: np.n
         rows = np.flatnonzero(np.isin(verdict, ("toxic", "suspicious")) & ~allowed & ~denied)
     else:
         rows = np.arange(len(X))
-    contrib = model.contributions(X[rows], threads=threads)[:, :-1] if len(rows) else np.empty((0, len(names)))
+    contrib = model.leaf_contributions(leaves[rows])[:, :-1] if len(rows) else np.empty((0, len(names)))
     return Judgment(proba, verdict, allowed, denied, rows, contrib)
 
 
@@ -108,8 +109,10 @@ def scored_table(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, conte
     verdict, rows = judgment.verdict.copy(), judgment.explained
     reasons = np.full(len(links), "", dtype=object)
     if len(rows):
+        source_vectors = None if context.source_vectors is None else context.source_vectors[rows]
         reasons[rows] = explain_rows(model, links.iloc[rows], X[rows], top_k=top_k,
-                                     target_topics=_target_topics(context)[rows], contrib=judgment.contrib)
+                                     target_topics=_target_topics(context)[rows], contrib=judgment.contrib,
+                                     source_vectors=source_vectors)
     return pd.DataFrame(_columns(X, names, judgment, verdict, reasons), index=links.index)
 
 
@@ -207,10 +210,12 @@ def _target_topics(context: Context) -> np.ndarray:
 
 
 def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k: int = 3,
-                 target_topics: np.ndarray | None = None, contrib: np.ndarray | None = None) -> list[str]:
+                 target_topics: np.ndarray | None = None, contrib: np.ndarray | None = None,
+                 source_vectors: np.ndarray | None = None) -> list[str]:
     """Top reasons, joined with '; ', for each row, from per-feature contributions.
 
-    ``contrib`` is the rows' contributions without the bias column, when already computed.
+    ``contrib`` is the rows' contributions without the bias column, and ``source_vectors`` their
+    sources' topic vectors (:func:`toxiclinks.features.topic.source_vectors`), when already computed.
 
     Phrases are cached by what they say (feature, value and the few fields they quote), so a
     million flagged links cost a dictionary lookup each, not a formatting call.
@@ -220,8 +225,11 @@ def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k
     fields = {"anchor": links["anchor"], "source_site": links["source_site"], "source_suffix": links["source_suffix"],
               "source_platform": links["source_platform"],
               "target_topic": target_topics if target_topics is not None else np.full(len(X), "", dtype=object)}
-    # A lexicon pass over the text, so only for the rows whose reasons may quote the source's topic.
-    source_topics = lambda rows: topic_features.dominant(topic_features.source_vectors(links.iloc[rows]))  # noqa: E731
+    def source_topics(rows: np.ndarray) -> np.ndarray:
+        # Without the features' vectors, a lexicon pass over the text of the rows whose reasons may quote it.
+        vectors = topic_features.source_vectors(links.iloc[rows]) if source_vectors is None else source_vectors[rows]
+        return topic_features.dominant(vectors)
+
     return _explain(model.feature_names, X, contrib, fields, source_topics, top_k)
 
 

@@ -9,6 +9,7 @@ real-time scoring run exactly the same code.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -89,7 +90,8 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
 
     def transform_with_context(self, X: pd.DataFrame, context: Context | None = None,
                                ) -> tuple[np.ndarray, Context]:
-        """:meth:`transform`, also returning the batch context used (reasons need the target topics)."""
+        """:meth:`transform`, also returning the batch context used, with the links' source topic
+        vectors (reasons name the target and source topics)."""
         check_is_fitted(self, "feature_names_out_")
         links = _validate(X)
         if len(links) == 0:
@@ -137,7 +139,7 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
                            links["target_site"].isna().to_numpy()))
         if len(filled) != len(FEATURES):
             raise RuntimeError(f"features not computed: {sorted(set(FEATURES) - filled)}")
-        return matrix.T, context
+        return matrix.T, dataclasses.replace(context, source_vectors=source_topics)
 
     def context_builder(self) -> ContextBuilder:
         """A builder for the profile-level context of a streamed batch (see :mod:`.context`)."""

@@ -40,6 +40,8 @@ class Context:
     codes: dict[str, np.ndarray]  # per grouping: the group number of each link
     tables: dict[str, tuple[str, np.ndarray]]  # per feature: its grouping and one value per group
     target_vectors: np.ndarray  # one row per target site
+    # Per link, once the features have computed them: its source's topic vector (reasons reuse it).
+    source_vectors: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.codes["target"])
@@ -60,7 +62,8 @@ class Context:
 
     def rows(self, start: int, stop: int) -> Context:
         """The context of links ``start:stop`` (a chunk of a streamed export)."""
-        return Context({k: v[start:stop] for k, v in self.codes.items()}, self.tables, self.target_vectors)
+        return Context({k: v[start:stop] for k, v in self.codes.items()}, self.tables, self.target_vectors,
+                       None if self.source_vectors is None else self.source_vectors[start:stop])
 
 
 def group_codes(*keys: np.ndarray) -> np.ndarray:
