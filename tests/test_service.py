@@ -66,6 +66,30 @@ def test_scores_are_identical_to_the_batch_audit(server, export, small_model):
     assert list(served["reasons"].map("; ".join)) == [r for r in batch["reasons"]]
 
 
+def test_concurrent_requests_of_every_size_give_the_sequential_answers(server, export):
+    """One-link requests are answered on the event loop while bigger ones run in a worker thread,
+    sharing the model and its caches: the answers must not depend on what runs alongside."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    records = as_json(read_export(export).links)
+    big = records * 10
+
+    def post(links: list[dict]) -> dict:
+        response = httpx.post(f"{server}/score", json={"links": links}, timeout=120)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    singles = [[r] for r in records[:40]]
+    expected = [post(links) for links in [big, *singles]]
+    with ThreadPoolExecutor(6) as pool:
+        bigs = [pool.submit(post, big) for _ in range(3)]
+        ones = [pool.submit(post, links) for links in singles * 3]
+        lives = [pool.submit(httpx.get, f"{server}/livez") for _ in range(10)]
+        assert all(f.result() == expected[0] for f in bigs)
+        assert [f.result() for f in ones] == expected[1:] * 3
+        assert all(f.result().status_code == 200 for f in lives)
+
+
 def test_single_link_with_only_a_source_url(server):
     body = httpx.post(f"{server}/score", json={"links": [{"source_url": "https://example.org/"}]}).json()
     assert body["links"][0]["verdict"] in {"unknown", "ok", "suspicious", "toxic"}

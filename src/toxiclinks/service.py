@@ -14,20 +14,23 @@ link skips the table altogether (:mod:`toxiclinks.features.single`, same numbers
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import hmac
 import os
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from operator import attrgetter
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from .config import quiet_third_parties, tune_memory
 
 # BentoML reads its telemetry and home settings when it is imported, so they go first.
 quiet_third_parties()
 
+import anyio  # noqa: E402
 import bentoml  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -43,6 +46,7 @@ from .score import score, score_one  # noqa: E402
 from .urls import URLError, host_of, normalize_url, normalize_urls, split_host  # noqa: E402
 
 MAX_LINKS = 100_000
+T = TypeVar("T")
 MAX_BODY_BYTES = int(os.environ.get("TOXICLINKS_MAX_BODY_MB", "64")) * 1024 * 1024
 
 
@@ -346,6 +350,7 @@ class Toxiclinks:
         self.model = self._load()
         self._token = os.environ.get("TOXICLINKS_API_TOKEN", "")
         self._store = LabelStore()
+        self._limiter: anyio.CapacityLimiter | None = None
         watch = float(os.environ.get("TOXICLINKS_WATCH_SECONDS", "0") or 0)
         if watch > 0 and str(self.location or "").startswith("models:/"):
             threading.Thread(target=self._watch, args=(watch,), daemon=True, name="alias-watch").start()
@@ -421,20 +426,36 @@ class Toxiclinks:
         return ScoreResponse(model_name=model.name, model_version=model.version, links=links, rejected=rejected)
 
     @bentoml.api
-    def score(self, links: Annotated[list[Link], Field(min_length=1, max_length=MAX_LINKS)],
-              site_topic: Annotated[str, Field(max_length=500)] | None = None,
-              allowlist: Annotated[list[Annotated[str, Field(max_length=300)]], Field(max_length=10_000)] = [],  # noqa: B006
-              ) -> ScoreResponse:
+    async def score(self, links: Annotated[list[Link], Field(min_length=1, max_length=MAX_LINKS)],
+                    site_topic: Annotated[str, Field(max_length=500)] | None = None,
+                    allowlist: Annotated[list[Annotated[str, Field(max_length=300)]], Field(max_length=10_000)] = [],  # noqa: B006
+                    ) -> ScoreResponse:
         """Score links given in the canonical schema (only source_url is required)."""
         if len(links) == 1:
+            # ~1 ms of work, answered on the event loop: handing it to a worker thread and back
+            # costs about as much again on this machine.
             return self._score_one(links[0], allowlist, site_topic)
+        return await self._in_worker(self._score_many, links, allowlist, site_topic)
+
+    def _score_many(self, links: list[Link], allowlist: list[str], site_topic: str | None) -> ScoreResponse:
         table, kept, rejected = links_frame(links)
         return self._response(table, kept, rejected, allowlist, site_topic)
 
+    async def _in_worker(self, func: Callable[..., T], *args: Any) -> T:
+        """Run ``func`` in a worker thread, one request at a time (as BentoML runs sync APIs), so a
+        few big requests cannot hold several tables in memory at once; the event loop keeps
+        answering health checks and one-link requests meanwhile."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(functools.partial(func, *args), limiter=self._limiter)
+
     @bentoml.api
-    def score_export(self, file: Path, format: Annotated[str, Field(max_length=40)] | None = None,
-                     site_topic: Annotated[str, Field(max_length=500)] | None = None) -> ScoreResponse:
+    async def score_export(self, file: Path, format: Annotated[str, Field(max_length=40)] | None = None,
+                           site_topic: Annotated[str, Field(max_length=500)] | None = None) -> ScoreResponse:
         """Score an uploaded export file in any supported format (Ahrefs, Semrush, GSC, …)."""
+        return await self._in_worker(self._score_export, file, format, site_topic)
+
+    def _score_export(self, file: Path, format: str | None, site_topic: str | None) -> ScoreResponse:
         try:
             result = read_export(file, format)
         except ToxiclinksError as exc:
@@ -477,11 +498,15 @@ class Toxiclinks:
         return ReloadResponse(model_name=self.model.name, model_version=self.model.version, changed=changed)
 
     @bentoml.api
-    def disavow(self, links: Annotated[list[Link], Field(max_length=MAX_LINKS)] = [],  # noqa: B006
-                existing_disavow: Annotated[str, Field(max_length=2 * 1024 * 1024 + 1000)] | None = None,
-                allowlist: Annotated[list[Annotated[str, Field(max_length=300)]], Field(max_length=10_000)] = [],  # noqa: B006
-                site_topic: Annotated[str, Field(max_length=500)] | None = None) -> DisavowResponse:
+    async def disavow(self, links: Annotated[list[Link], Field(max_length=MAX_LINKS)] = [],  # noqa: B006
+                      existing_disavow: Annotated[str, Field(max_length=2 * 1024 * 1024 + 1000)] | None = None,
+                      allowlist: Annotated[list[Annotated[str, Field(max_length=300)]], Field(max_length=10_000)] = [],  # noqa: B006
+                      site_topic: Annotated[str, Field(max_length=500)] | None = None) -> DisavowResponse:
         """Score links and merge the recommendations into an existing disavow file (the audit's rules)."""
+        return await self._in_worker(self._disavow, links, existing_disavow, allowlist, site_topic)
+
+    def _disavow(self, links: list[Link], existing_disavow: str | None, allowlist: list[str],
+                 site_topic: str | None) -> DisavowResponse:
         from .audit import domain_table, recommendation
 
         model = self.model
