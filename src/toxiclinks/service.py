@@ -8,7 +8,8 @@ Endpoints: ``POST /score``, ``POST /score_export``, ``POST /disavow``; with a to
 Why no adaptive batching: profile features (anchor shares, links per referring site) are computed
 over the links of one request, so merging unrelated requests into one batch would change their
 scores. A request is the batch; send a list of links to score them together. A request of one
-link skips the table altogether (:mod:`toxiclinks.features.single`, same numbers, ~1 ms).
+link skips the table altogether (:mod:`toxiclinks.features.single`, same numbers, ~1 ms) and is
+answered on the event loop; bigger requests run one at a time in a worker thread.
 """
 
 from __future__ import annotations
