@@ -225,6 +225,7 @@ def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k
     fields = {"anchor": links["anchor"], "source_site": links["source_site"], "source_suffix": links["source_suffix"],
               "source_platform": links["source_platform"],
               "target_topic": target_topics if target_topics is not None else np.full(len(X), "", dtype=object)}
+
     def source_topics(rows: np.ndarray) -> np.ndarray:
         # Without the features' vectors, a lexicon pass over the text of the rows whose reasons may quote it.
         vectors = topic_features.source_vectors(links.iloc[rows]) if source_vectors is None else source_vectors[rows]

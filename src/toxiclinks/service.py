@@ -369,8 +369,13 @@ class Toxiclinks:
                site_topic: str | None) -> pd.DataFrame:
         """Score a table with ``model``: the caller's one reference, so a reload mid-request cannot
         mix one model's scores with another's name and version."""
+        allow, deny = self._lists(allowlist)
+        return score(model, table, allow=allow, deny=deny, site_topic=site_topic)
+
+    def _lists(self, allowlist: list[str]) -> tuple[list[str], list[str]]:
+        """The sites a request allows (its own allowlist and the stored allow rules) and denies."""
         allowed, denied = self._store.rules()
-        return score(model, table, allow=[*allowlist, *allowed], deny=denied, site_topic=site_topic)
+        return [*allowlist, *allowed], denied
 
     def _watch(self, seconds: float) -> None:
         """Reload when the registry alias the service follows points at a new version."""
@@ -420,8 +425,8 @@ class Toxiclinks:
         values, rejected = link_values(link)
         links: list[ScoredLink] = []
         if values is not None:
-            allowed, denied = self._store.rules()
-            scored = score_one(model, values, allow=[*allowlist, *allowed], deny=denied, site_topic=site_topic)
+            allow, deny = self._lists(allowlist)
+            scored = score_one(model, values, allow=allow, deny=deny, site_topic=site_topic)
             links = [_scored_link(0, values["source_url"], values["target_url"], float(scored["toxicity"]),
                                   *(str(scored[k]) for k in ("verdict", "reasons", "anchor_class", "placement")))]
         return ScoreResponse(model_name=model.name, model_version=model.version, links=links, rejected=rejected)
