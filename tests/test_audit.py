@@ -286,6 +286,32 @@ def test_an_export_that_changes_between_the_two_readings_is_an_error(tmp_path, s
     assert not (tmp_path / "out" / "links.csv").exists()  # nothing half-written is left behind
 
 
+def test_a_failed_write_mid_audit_is_an_error_and_keeps_the_previous_outputs(tmp_path, small_model, export,
+                                                                             monkeypatch):
+    """links.csv is appended by a writer thread: its failure (a full disk) must stop the audit, not vanish."""
+    from toxiclinks import audit
+
+    links_csv, _, _ = export
+    out = tmp_path / "out"
+    run_audit([str(links_csv)], out, model=small_model.folder, progress=False)
+    before = {name: (out / name).read_bytes() for name in ("links.csv", "links.parquet", "disavow.txt")}
+    monkeypatch.setattr(audit, "READ_ONCE_ROWS", 0)
+    monkeypatch.setattr(audit, "CHUNK_ROWS", 97)
+    real, calls = audit.csv_bytes, []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise OSError(28, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(audit, "csv_bytes", failing)
+    with pytest.raises(OSError, match="No space left"):
+        run_audit([str(links_csv)], out, model=small_model.folder, progress=False, force=True)
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert sorted(p.name for p in out.iterdir() if p.name.endswith(".tmp")) == []
+
+
 def test_each_reason_describes_its_own_links_values(small_model, export):
     """Reasons are cached by what they say; two links whose values differ only slightly (a log
     count of 3.2356 vs 3.2364: 1,720 vs 1,723 links, equal to three decimals) must not share

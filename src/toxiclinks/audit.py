@@ -14,6 +14,7 @@ import datetime as dt
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -227,12 +228,14 @@ _KEYWORD_CLASSES = ("exact-match commercial", "partial match", "compound")
 
 def anchor_counts(links: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
     """Links per (target site, normalised anchor, anchor class); chunks' counts add up."""
-    frame = pd.DataFrame({"target": links["target_site"].fillna("").to_numpy(object),
-                          "anchor": links["anchor"].fillna("").str.lower().str.strip().to_numpy(object),
-                          "cls": scored["anchor_class"].to_numpy(object)})
+    cls = scored["anchor_class"].to_numpy(object)
+    keyword = np.isin(cls, _KEYWORD_CLASSES)
+    # Only keyword anchors are quoted in alarms (normalised); the others count by class alone.
+    anchor = np.full(len(cls), "", dtype=object)
+    if keyword.any():
+        anchor[keyword] = links["anchor"][keyword].fillna("").str.lower().str.strip().to_numpy(object)
+    frame = pd.DataFrame({"target": links["target_site"].fillna("").to_numpy(object), "anchor": anchor, "cls": cls})
     frame = frame[(frame["target"] != "") & (frame["cls"] != "unknown")]
-    # Only keyword anchors are quoted in alarms; the others count by class alone.
-    frame.loc[~frame["cls"].isin(_KEYWORD_CLASSES), "anchor"] = ""
     return frame.groupby(["target", "anchor", "cls"], sort=False).size().rename("n").reset_index()
 
 
@@ -332,8 +335,9 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
             nonlocal start
             scored = scored_table(mdl, chunk, X, chunk_context, judgment.result())
             table = _link_rows(chunk, scored)
-            csv_fh.write(csv_bytes(table, header=start == 0))
-            parquet.write_table(pa.Table.from_pandas(table, schema=_PARQUET_SCHEMA, preserve_index=False))
+            appended.append(writer_thread.submit(_append_rows, csv_fh, parquet, table, start == 0))
+            while len(appended) > 2:  # at most two chunks' rows wait for the writer
+                appended.popleft().result()
             acc.add(chunk, scored, start)
             start += len(chunk)
             bar.step("scoring", start, total)
@@ -341,6 +345,9 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         # LightGBM runs on one core for chunk k (it releases the GIL) while this thread computes the
         # features of chunk k+1 and then writes chunk k: about a fifth of the audit's time is hidden.
         model_thread = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="toxiclinks-model"))
+        # The files are written in order by a third thread, mostly in Arrow (which releases the GIL).
+        writer_thread = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="toxiclinks-writer"))
+        appended: deque[Future] = deque()
         for chunk in chunks:
             if page_index is not None:
                 from .pages import add_regions
@@ -360,6 +367,8 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
             pending = (chunk, X, chunk_context, judgment)
         if pending is not None:
             write(*pending)
+        while appended:
+            appended.popleft().result()
         if start != total:
             raise InputError(f"the export changed while it was being audited ({total:,} links on the first "
                              f"reading, {start:,} on the second); run the audit again")
@@ -418,6 +427,12 @@ def _read_chunks(exports: list[str], formats: str | None, rejects: list[pd.DataF
             notes += [f"{path}: {p}" for p in problems]
 
 
+def _append_rows(csv_fh: IO[bytes], parquet: pq.ParquetWriter, table: pd.DataFrame, header: bool) -> None:
+    """Append one chunk's rows of links.csv and links.parquet."""
+    csv_fh.write(csv_bytes(table, header=header))
+    parquet.write_table(pa.Table.from_pandas(table, schema=_PARQUET_SCHEMA, preserve_index=False))
+
+
 def _link_rows(links: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
     """The rows of links.csv for one chunk."""
     table = pd.DataFrame({c: links[c] for c in ("source_file", "source_row", "source_url", "target_url",
@@ -450,9 +465,9 @@ class _Accumulator:
         self.parts.append({
             "site": _codes(referring_site(links), self.site_codes),
             "toxicity": np.rint(scored["toxicity"].to_numpy(float) * 10).astype(np.int16),  # exact tenths
-            "verdict": pd.Categorical(verdict, categories=VERDICTS).codes,
-            "anchor_class": pd.Categorical(scored["anchor_class"], categories=_ANCHOR_LABELS).codes,
-            "placement": pd.Categorical(scored["placement"], categories=_PLACEMENT_LABELS).codes,
+            "verdict": _fixed_codes(verdict, VERDICTS),
+            "anchor_class": _fixed_codes(scored["anchor_class"].to_numpy(object), _ANCHOR_LABELS),
+            "placement": _fixed_codes(scored["placement"].to_numpy(object), _PLACEMENT_LABELS),
             "flagged": flagged + start, "reasons": _codes(reasons[flagged], self.reason_codes),
             "toxic": toxic + start,
         })
@@ -520,6 +535,15 @@ def _codes(values: np.ndarray, known: dict[str, int]) -> np.ndarray:
     local, uniques = pd.factorize(values)
     mapping = np.array([known.setdefault(v, len(known)) for v in uniques], dtype=np.int32)
     return mapping[local] if len(local) else np.empty(0, dtype=np.int32)
+
+
+def _fixed_codes(values: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Positions of ``values`` in a small fixed vocabulary ``labels`` (every value is one of them).
+
+    One dictionary lookup per value: 1.2 ms per 50,000 links against ``pd.Categorical``'s 5.5 ms.
+    """
+    index = {label: i for i, label in enumerate(labels)}
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int8, count=len(values))
 
 
 def _names(known: dict[str, int]) -> np.ndarray:
