@@ -56,6 +56,11 @@ def test_rules_kept_by_a_store_follow_changes_made_elsewhere(tmp_path):
     allowed, _ = serving.rules()
     allowed.append("changed.example")  # callers get copies
     assert serving.rules() == ([], [])
+    with serving:  # closing releases the kept connection; asking again opens a fresh one
+        serving.set_rule("late.example", "deny", author="ann")
+    assert serving._reader is None
+    assert serving.rules() == ([], ["late.example"])
+    serving.close()
 
 
 def test_label_import_accepts_an_edited_audit_file(tmp_path, capsys):

@@ -107,7 +107,8 @@ def stored_rules() -> tuple[list[str], list[str]]:
 
     if not label_store_path().exists():
         return [], []
-    return LabelStore().rules()
+    with LabelStore() as store:
+        return store.rules()
 
 
 def read_site_list(path: str | Path | None) -> list[str]:

@@ -110,7 +110,8 @@ def _cmd_label(args: argparse.Namespace) -> int:
         return 0
     for site in args.sites:
         store.set_rule(site, args.label_command, author=args.author, note=args.note or "")
-    allowed, denied = store.rules()
+    with store:
+        allowed, denied = store.rules()
     print(f"allowlist: {len(allowed):,} sites; denylist: {len(denied):,} sites (they apply to the next audit "
           "and the next request, no retraining needed)")
     return 0

@@ -202,6 +202,19 @@ class LabelStore:
             allowed, denied = self._rules
         return list(allowed), list(denied)
 
+    def close(self) -> None:
+        """Close the connection :meth:`rules` keeps (the others close after each call)."""
+        with self._rules_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader, self._rules_version = None, None
+
+    def __enter__(self) -> LabelStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 class _Closing:
     """Context manager that closes a sqlite3 connection (sqlite3's own only ends transactions)."""

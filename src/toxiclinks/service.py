@@ -357,6 +357,11 @@ class Toxiclinks:
             threading.Thread(target=self._watch, args=(watch,), daemon=True, name="alias-watch").start()
         _settle()
 
+    @bentoml.on_shutdown
+    def _close(self) -> None:
+        """Release the label store's kept connection when the server stops."""
+        self._store.close()
+
     def _load(self) -> ToxicityModel:
         model = load(self.location)
         # Warm up caches and lazy structures so the first request is as fast as the rest.
