@@ -7,6 +7,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .text import arrow_text
+
 FEATURES: dict[str, str] = {
     "placement__in_content": "the export says the link is in the page's main content",
     "placement__sitewide": "the export marks the link as sitewide (template link)",
@@ -57,13 +59,8 @@ def _code(series: pd.Series, names: tuple[str, ...]) -> np.ndarray:
 
 def _lower(text: pd.Series | pa.Array) -> pa.Array:
     """Lower-cased Arrow strings (nulls kept), so each regex runs case-sensitively in RE2."""
-    return pc.utf8_lower(text if isinstance(text, pa.Array) else _arrow(text))
+    return pc.utf8_lower(text if isinstance(text, pa.Array) else arrow_text(text))
 
-
-def _arrow(text: pd.Series) -> pa.Array:
-    """A text column as one Arrow array, missing values as nulls (no copy for Arrow-backed columns)."""
-    arr = pa.array(text.astype("string").array, type=pa.large_string())
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def _cues(lower: pa.Array, *patterns: str) -> list[np.ndarray]:
@@ -92,7 +89,7 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     qualified = np.where(known, (np.nan_to_num(nofollow) + np.nan_to_num(ugc)
                                  + np.nan_to_num(sponsored) > 0).astype(float), np.nan)
     region = _code(links["region"], REGIONS) if "region" in links else np.full(len(links), np.nan)
-    context = _lower(_join(_arrow(links["left_context"]), _arrow(links["right_context"])))
+    context = _lower(_join(arrow_text(links["left_context"]), arrow_text(links["right_context"])))
     url = _lower(links["source_url"])
     url_or_title = _join(url, _lower(links["source_title"]))  # lower-casing goes character by character
     comment, paid, partners, footer = _cues(context, _COMMENT, _PAID, _PARTNERS, _FOOTER)

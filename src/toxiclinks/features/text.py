@@ -222,8 +222,7 @@ def lexicon_counts(texts: pd.Series | pa.Array) -> np.ndarray:
     out = np.zeros((n, N_CATEGORIES), dtype=np.float32)
     if n == 0:
         return out
-    arr = texts if isinstance(texts, pa.Array) else pa.array(texts.astype("string").array, type=pa.large_string())
-    flat, parent = _tokenize(pc.fill_null(arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr, ""))
+    flat, parent = _tokenize(pc.fill_null(texts if isinstance(texts, pa.Array) else arrow_text(texts), ""))
     if len(flat) == 0:
         return out
     encoded = flat.dictionary_encode()
@@ -298,3 +297,9 @@ def categories(vocab: pa.Array, lexicon: str) -> np.ndarray:
         pos = pc.fill_null(pc.index_in(prefixes, value_set=stem_words), -1).to_numpy(zero_copy_only=False)
         result[rows[pos >= 0]] = stem_cats[pos[pos >= 0]]
     return result
+
+
+def arrow_text(text: pd.Series) -> pa.Array:
+    """A text column as one Arrow array, missing values as nulls (no copy for Arrow-backed columns)."""
+    arr = pa.array(text.astype("string").array, type=pa.large_string())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
