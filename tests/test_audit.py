@@ -288,7 +288,8 @@ def test_an_export_that_changes_between_the_two_readings_is_an_error(tmp_path, s
 
 def test_a_failed_write_mid_audit_is_an_error_and_keeps_the_previous_outputs(tmp_path, small_model, export,
                                                                              monkeypatch):
-    """links.csv is appended by a writer thread: its failure (a full disk) must stop the audit, not vanish."""
+    """A write that fails while links.csv is appended (a full disk) stops the audit with the error,
+    and the outputs of the previous audit stay as they were, without temporary files beside them."""
     from toxiclinks import audit
 
     links_csv, _, _ = export

@@ -14,7 +14,6 @@ import datetime as dt
 import sys
 import tempfile
 import time
-from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -336,9 +335,8 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
             nonlocal start
             scored = scored_table(mdl, chunk, X, chunk_context, judgment.result())
             table = _link_rows(chunk, scored)
-            appended.append(writer_thread.submit(_append_rows, csv_fh, parquet, table, start == 0))
-            while len(appended) > 2:  # at most two chunks' rows wait for the writer
-                appended.popleft().result()
+            csv_fh.write(csv_bytes(table, header=start == 0))
+            parquet.write_table(pa.Table.from_pandas(table, schema=_PARQUET_SCHEMA, preserve_index=False))
             acc.add(chunk, scored, start)
             start += len(chunk)
             bar.step("scoring", start, total)
@@ -346,9 +344,6 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         # LightGBM runs on one core for chunk k (it releases the GIL) while this thread computes the
         # features of chunk k+1 and then writes chunk k: about a fifth of the audit's time is hidden.
         model_thread = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="toxiclinks-model"))
-        # The files are written in order by a third thread, mostly in Arrow (which releases the GIL).
-        writer_thread = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="toxiclinks-writer"))
-        appended: deque[Future] = deque()
         for chunk in chunks:
             if page_index is not None:
                 from .pages import add_regions
@@ -368,8 +363,6 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
             pending = (chunk, X, chunk_context, judgment)
         if pending is not None:
             write(*pending)
-        while appended:
-            appended.popleft().result()
         if start != total:
             raise InputError(f"the export changed while it was being audited ({total:,} links on the first "
                              f"reading, {start:,} on the second); run the audit again")
@@ -426,12 +419,6 @@ def _read_chunks(exports: list[str], formats: str | None, rejects: list[pd.DataF
                 yield links
         if notes is not None:
             notes += [f"{path}: {p}" for p in problems]
-
-
-def _append_rows(csv_fh: IO[bytes], parquet: pq.ParquetWriter, table: pd.DataFrame, header: bool) -> None:
-    """Append one chunk's rows of links.csv and links.parquet."""
-    csv_fh.write(csv_bytes(table, header=header))
-    parquet.write_table(pa.Table.from_pandas(table, schema=_PARQUET_SCHEMA, preserve_index=False))
 
 
 def _link_rows(links: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
