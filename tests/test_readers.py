@@ -281,6 +281,50 @@ def test_chunked_reading_keeps_row_numbers(tmp_path):
     assert list(pd.concat(chunks)["source_row"]) == list(range(1, 26))
 
 
+@pytest.mark.parametrize("closing", [None, 230], ids=["never-closes", "closed-by-a-later-quote"])
+def test_a_stray_quote_costs_its_own_line_only(tmp_path, closing):
+    """A stray quote opening a cell joins the rows after it into that cell, to the end of the file
+    or to the next quote. Before, the first lost everything from its chunk on (with a one-line
+    note) and the second the rows in between (one reject for a too-long cell, or nothing)."""
+    from toxiclinks.readers import iter_export
+
+    rows = [",".join(ahrefs_row(Referring_page_URL=f"https://s{i}.example.com/p").values()) for i in range(1, 301)]
+    rows[149] = rows[149].replace("Gear Example", '"Gear Example', 1)  # record 150, in the third chunk
+    rows[9] = rows[9].replace("Gear Example", '"Gear, Example"', 1)  # well-formed quoted cells
+    if closing:
+        rows[closing - 1] = rows[closing - 1].replace("Gear Example", '"Gear ""Pro"" Example"', 1)
+    path = tmp_path / "stray.csv"
+    path.write_text("Backlinks report\n\n" + ",".join(AHREFS_HEADER) + "\n" + "\n".join(rows) + "\n")
+    problems: list[str] = []
+    parts = list(iter_export(path, chunk_rows=64, problems=problems))
+    links = pd.concat([links for links, _ in parts], ignore_index=True)
+    rejects = pd.concat([bad for _, bad in parts], ignore_index=True)
+    assert list(rejects["line"]) == [153]  # below a two-line preamble and the header
+    assert "stray quote" in rejects.iloc[0]["reason"] and "physical line 153" in rejects.iloc[0]["reason"]
+    assert len(links) == 299
+    assert links.loc[links["source_row"] == 10, "anchor"].item() == "Gear, Example"
+    if closing:
+        assert links.loc[links["source_row"] == closing, "anchor"].item() == 'Gear "Pro" Example'
+    kept = [i for i in range(1, 301) if i != 150]
+    assert list(links["source_row"]) == kept  # rows after the line set aside keep their numbers
+    assert list(links["source_url"]) == [f"https://s{i}.example.com/p" for i in kept]
+    assert not any("not read" in p for p in problems)
+
+
+def test_rejected_lines_are_numbered_from_the_top_of_a_file_with_a_preamble(tmp_path):
+    path = write_csv(tmp_path / "moz.csv", MOZ_HEADER, [
+        ["blog.example.com/post", "Post", "Brand", "4%", "20", "35", "3", "120", "", "example.org/",
+         "Yes", "No", "No", "Yes", "No"],
+        ["bad.example.com/", "Bad", "Brand", "1%", "20", "35", "3", "120", "", "example.org/",
+         "Yes", "No", "No", "Yes", "No", "extra", "cells"],
+        ["next.example.com/", "Next", "Brand", "4%", "20", "35", "3", "120", "", "example.org/",
+         "Yes", "No", "No", "Yes", "No"]], preamble=MOZ_PREAMBLE)
+    result = read_export(path)
+    assert result.detected.header_line == 7
+    assert list(result.rejects["line"]) == [9]  # the header's line + 2: what an editor shows
+    assert list(result.links["source_row"]) == [1, 3]
+
+
 def test_inspect_command(tmp_path, capsys):
     path = write_csv(tmp_path / "s.csv", SEMRUSH_HEADER, [{
         "Page ascore": "1", "Source url": "https://a.example.com/", "Target url": "https://b.example.com/",

@@ -14,6 +14,7 @@ import contextlib
 import csv
 import gzip
 import io
+import itertools
 import os
 import re
 import threading
@@ -248,15 +249,29 @@ def iter_export(path: str | Path, format: str | None = None, *, chunk_rows: int 
     det = detected or detect(path, format)
     problems = problems if problems is not None else []
     problems.extend(det.notes)
-    raw_chunks = (_iter_url_list(det, chunk_rows) if det.format is formats.URL_LIST
-                  else ((raw, skipped, None) for raw, skipped in _iter_csv(det, chunk_rows, problems)
-                        if len(raw) or len(skipped)))
     stats = _ValueStats()
-    rows_seen = 0
-    for links, bad, chunk_stats, n_raw in _in_order(_canonical_chunk(det), raw_chunks):
-        stats.extend(chunk_stats)
-        rows_seen += n_raw
-        yield links, bad
+    rows_seen = yielded = 0
+    cut: dict[int, int] = {}  # data records set aside for a stray quote → their physical lines
+    while True:
+        raw_chunks = (_iter_url_list(det, chunk_rows) if det.format is formats.URL_LIST
+                      else ((raw, skipped, None) for raw, skipped in _iter_csv(det, chunk_rows, problems, cut)
+                            if len(raw) or len(skipped)))
+        try:
+            # After a restart, the chunks already given are parsed again but not worked on.
+            for links, bad, chunk_stats, n_raw in _in_order(_canonical_chunk(det),
+                                                             itertools.islice(raw_chunks, yielded, None)):
+                stats.extend(chunk_stats)
+                rows_seen += n_raw
+                yielded += 1
+                yield links, bad
+            break
+        except _StrayQuote as exc:
+            record, line = exc.locate(det, cut)
+            if record in cut or len(cut) >= _MAX_CUT_LINES:
+                problems.append(f"data records from {yielded * chunk_rows + 1:,} on were not read: a stray quote "
+                                f"on line {line:,} joins the rows after it")
+                break
+            cut[record] = line
     if rows_seen == 0 and det.format is not formats.URL_LIST:
         problems.append("the file has a header but no data rows")
     problems.extend(stats.messages())
@@ -304,18 +319,24 @@ def _in_order(work: Callable[[_T], _R], items: Iterator[_T]) -> Iterator[_R]:
         pool.shutdown(wait=True)
 
 
-def _iter_csv(det: Detected, chunk_rows: int, problems: list[str],
+def _iter_csv(det: Detected, chunk_rows: int, problems: list[str], cut: dict[int, int],
               ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Chunks of raw string cells, and rows the CSV parser had to skip (as rejects).
 
     Bytes are decoded strictly first (the C parser's fast path); if an undecodable byte turns up
     past the sniffed sample, the file is read again with U+FFFD replacements from the chunk where
     it happened, and that is reported.
+
+    A stray quote (one that opens a cell and never closes, or closes only at a later row's
+    quote) would join the rows after it into one cell. The parser says so, or
+    :func:`_to_canonical` sees whole rows inside a cell; :func:`iter_export` then sets the line
+    with the quote aside as a reject (``cut``: data record → physical line) and reads the file
+    again, giving only the chunks it has not given yet.
     """
     yielded = 0
     for errors in ("strict", "replace"):
         try:
-            for number, item in enumerate(_csv_chunks(det, chunk_rows, problems, errors)):
+            for number, item in enumerate(_csv_chunks(det, chunk_rows, problems, errors, cut)):
                 if number >= yielded:
                     yielded += 1
                     yield item
@@ -323,26 +344,138 @@ def _iter_csv(det: Detected, chunk_rows: int, problems: list[str],
         except UnicodeError as exc:
             if errors == "replace":
                 raise EncodingError(f"cannot decode as {det.encoding}: {exc}", path=det.path) from None
-            problems.append(f"{det.path}: bytes that are not valid {det.encoding} after record "
-                            f"{yielded * chunk_rows:,} ({exc.reason}); they were read as U+FFFD")
+            note = (f"bytes that are not valid {det.encoding} after record {yielded * chunk_rows:,} "
+                    f"({exc.reason}); they were read as U+FFFD")
+            if note not in problems:  # a restart for a stray quote meets them again
+                problems.append(note)
+        except pd.errors.ParserError as exc:
+            problems.append(f"data records from {yielded * chunk_rows + 1:,} on were not read: the CSV parser "
+                            f"stopped ({exc})")
+            return
 
 
-def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str,
+#: Lines with a stray quote set aside in one file before the reader gives up on the rest of it.
+_MAX_CUT_LINES = 100
+
+
+class _StrayQuote(Exception):
+    """Rows joined by a stray quote: the parser met the end of the file inside a cell that opened
+    on its ``row`` (0-based, counting line breaks outside quoted cells), or data ``record``
+    (1-based) holds whole rows in a cell."""
+
+    def __init__(self, row: int | None = None, record: int | None = None) -> None:
+        super().__init__(row, record)
+        self.row, self.record = row, record
+
+    def locate(self, det: Detected, cut: dict[int, int]) -> tuple[int, int]:
+        """(data record, physical line) of the quote, in the file as read with ``cut`` set aside."""
+        limit = csv.field_size_limit(2**31 - 1)  # one long cell must not stop the count
+        try:
+            with _CutLines(_text_stream(det), set(cut.values())) as text:
+                if self.row is not None:  # the csv module splits records as the parser counts rows
+                    reader = csv.reader(text, delimiter=det.delimiter, strict=False)
+                    for _ in range(self.row):
+                        if next(reader, None) is None:
+                            break
+                    return self.row + 1 - det.header_line, reader.line_num + 1
+                for _ in range(det.header_line):  # preamble and header
+                    text.readline()
+                reader = csv.reader(text, delimiter=det.delimiter, strict=False)
+                seen, before = 0, 0
+                for cells in reader:  # blank lines are no records; lines set aside are
+                    if cells or det.header_line + before + 1 in cut.values():
+                        seen += 1
+                        if seen == self.record:
+                            break
+                    before = reader.line_num
+                return int(self.record or 0), det.header_line + before + 1
+        finally:
+            csv.field_size_limit(limit)
+
+
+_UNTERMINATED_RE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def _line_of_row(det: Detected, row: int) -> int:
+    """The physical line (1-based) on which the C parser's ``row`` starts.
+
+    The parser counts line breaks outside quoted cells (preamble and blank lines included); the
+    csv module splits records the same way and says how many physical lines it has read.
+    """
+    limit = csv.field_size_limit(2**31 - 1)  # one long cell must not stop the count
+    try:
+        with _open_binary(Path(det.path))[0] as fh:
+            text = io.TextIOWrapper(fh, encoding=det.encoding, errors="replace", newline="")
+            reader = csv.reader(text, delimiter=det.delimiter, strict=False)
+            for _ in range(row):
+                if next(reader, None) is None:
+                    break
+            return reader.line_num + 1
+    finally:
+        csv.field_size_limit(limit)
+
+
+class _CutLines(io.TextIOBase):
+    """A text stream with the given physical lines blanked out (their line breaks kept)."""
+
+    def __init__(self, inner: io.TextIOBase, lines: set[int]) -> None:
+        self._inner, self._lines = inner, lines
+        self._line, self._pending = 0, ""
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> str:
+        if self._pending:  # the rest of the lines a sized read() cut through
+            head, end, self._pending = self._pending.partition("\n")
+            return head + end
+        line = self._inner.readline()
+        if line:
+            self._line += 1
+            if self._line in self._lines:
+                line = line[len(line.rstrip("\r\n")):]
+        return line
+
+    def read(self, size: int | None = -1) -> str:
+        parts, have = [], 0
+        while size is None or size < 0 or have < size:
+            line = self.readline()
+            if not line:
+                break
+            parts.append(line)
+            have += len(line)
+        text = "".join(parts)
+        if size is None or size < 0 or len(text) <= size:
+            return text
+        self._pending = text[size:]
+        return text[:size]
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str, cut: dict[int, int],
                 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """One pass of the C parser over the file (see :func:`_iter_csv`)."""
+    """One pass of the C parser over the file (see :func:`_iter_csv`); the physical lines in
+    ``cut`` are blanked out (the parser passes over blank lines) and given as rejects instead."""
     path = Path(det.path)
     if det.format is formats.BING or det.format is formats.BING_DOMAINS:
         # Bing writes an anchor made of one double quote as `""",` (invalid CSV): repair it.
         with _text_stream(det) as text:
             source: io.IOBase = io.StringIO(re.sub(r'(^|,)""",', r'\1"""",', text.read(), flags=re.M))
+    elif cut:
+        fh = _open_binary(path)[0]
+        source = io.TextIOWrapper(fh, encoding=det.encoding, errors=errors, newline="")
     else:
         source = _open_binary(path)[0]  # the C parser decodes bytes faster than a Python text stream
+    if cut:
+        source = _CutLines(source, set(cut.values()))
     # Small files read their text columns as exact strings ("007" stays "007"). Large ones let the
     # C parser infer types, several times faster; a text column that a whole chunk makes numeric
     # is turned back into text and reported, since its formatting ("007", "1.50") may be lost.
     exact = path.stat().st_size < _EXACT_TEXT_BYTES
     text_headers = _text_headers(det)
-    data_start_line = det.header_line
     try:
         with source:
             with _parser_warnings() as caught:
@@ -351,14 +484,17 @@ def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str
                     dtype={h: str for h in text_headers} if exact else None, keep_default_na=False,
                     na_filter=False, chunksize=chunk_rows, engine="c", on_bad_lines="warn",
                     skip_blank_lines=True, index_col=False, encoding=det.encoding, encoding_errors=errors,
+                    low_memory=False,
                 )
             offset = 0
-            skipped_records = np.empty(0, dtype=np.int64)  # data record numbers pandas skipped
+            # Data record numbers pandas skipped (those set aside are known from the start).
+            skipped_records = np.array(sorted(cut), dtype=np.int64)
+            uncut = sorted(cut)  # records set aside whose rejects are still to be given
             while True:
                 with _parser_warnings() as more:
                     chunk = next(reader, None)
                 caught.extend(more)
-                skipped = _skipped_rows(caught, det, data_start_line)
+                skipped = _skipped_rows(caught, det)
                 caught.clear()
                 if chunk is None:
                     break
@@ -369,23 +505,31 @@ def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str
                 shift = np.searchsorted(skipped_records - np.arange(len(skipped_records)), parsed,
                                         side="right")
                 chunk.index = pd.Index(parsed + shift - 1)
+                due = [record for record in uncut if not len(chunk) or record <= chunk.index[-1] + 1]
+                if due:
+                    skipped = pd.concat([skipped, _cut_rows(det, cut, due)], ignore_index=True)
+                    uncut = uncut[len(due):]
                 for header in text_headers:
                     if header in chunk and not _is_text(chunk[header]):
                         chunk[header] = chunk[header].astype(str)
-                        note = (f"{path}: column {header!r} holds only numbers in records "
+                        note = (f"column {header!r} holds only numbers in records "
                                 f"{parsed[0]:,}–{parsed[-1]:,}; read as text, so formatting such as "
                                 "leading zeros may be lost there")
                         if note not in problems:  # a second, replacing pass sees it again
                             problems.append(note)
                 offset += len(chunk)
                 yield chunk, skipped
+            if uncut:
+                skipped = pd.concat([skipped, _cut_rows(det, cut, uncut)], ignore_index=True)
             if len(skipped):
                 yield pd.DataFrame(columns=det.header), skipped
     except pd.errors.EmptyDataError:
         return
     except pd.errors.ParserError as exc:
-        problems.append(f"{path}: the CSV parser stopped early: {exc}; rows after that point "
-                        "were not read")
+        unterminated = _UNTERMINATED_RE.search(str(exc))
+        if unterminated:
+            raise _StrayQuote(row=int(unterminated.group(1))) from None
+        raise
 
 
 def _text_headers(det: Detected) -> list[str]:
@@ -450,14 +594,25 @@ def _parser_warnings() -> Iterator[list[str]]:
             _WARNINGS_OF[thread] = outer
 
 
-def _skipped_rows(caught: list[str], det: Detected, start: int) -> pd.DataFrame:
-    """Turn pandas' 'Skipping line N' warnings into reject rows."""
+def _skipped_rows(caught: list[str], det: Detected) -> pd.DataFrame:
+    """Turn pandas' 'Skipping line N' warnings into reject rows.
+
+    The parser numbers lines from the top of the file, preamble included, as editors do (but a
+    quoted cell's line breaks do not count).
+    """
     rows = []
     for message in caught:
         for m in _SKIP_RE.finditer(message):
-            line = int(m.group(1)) + start - 1
-            rows.append((det.path, line, "", f"malformed CSV row: {m.group(2).strip()}", ""))
+            rows.append((det.path, int(m.group(1)), "", f"malformed CSV row: {m.group(2).strip()}", ""))
     return pd.DataFrame(rows, columns=REJECT_COLUMNS)
+
+
+def _cut_rows(det: Detected, cut: dict[int, int], records: list[int]) -> pd.DataFrame:
+    """Rejects for the records set aside for a stray quote (see :func:`_iter_csv`)."""
+    reason = ('a stray quote (") opens a cell here that would swallow the rows after it; the line was '
+              "set aside (physical line {:,})")
+    return pd.DataFrame([(det.path, record + det.header_line, "", reason.format(cut[record]), "")
+                         for record in records], columns=REJECT_COLUMNS)
 
 
 def _iter_url_list(det: Detected, chunk_rows: int,
@@ -533,6 +688,9 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, physical_lines: np.ndarray |
             reject_column[new] = column
             reject_value[new] = value[new] if isinstance(value, pd.Series) else value
 
+    swallowed = _swallowed_record(raw, det)
+    if swallowed is not None:
+        raise _StrayQuote(record=swallowed)
     for header_name in set(mapping.values()):
         col = raw[header_name]
         if not _is_text(col) or _max_bytes(col) <= MAX_CELL:
@@ -746,6 +904,30 @@ def host_columns(source_url: pd.Series, target_url: pd.Series | None) -> dict[st
             column = f"{prefix}_{'domain' if attr == 'registered_domain' else attr}"
             out[column] = pd.array(_blank_as_missing(parts[attr]).take(indices), dtype="string")
     return out
+
+
+def _swallowed_record(raw: pd.DataFrame, det: Detected) -> int | None:
+    """The first data record (1-based) with whole rows of the file inside one of its cells.
+
+    A stray quote opens a cell that the next quote in the file closes, rows later: the rows in
+    between become one cell. A cell with a line break followed by a line holding as many
+    delimiters as a row has is taken for that (a real multi-line cell does not look like rows).
+    """
+    need = max(1, len(det.header) - 1)
+    first = None
+    for name in raw.columns:
+        col = raw[name]
+        if not _is_text(col):
+            continue
+        broken = pc.fill_null(pc.match_substring(arrow_strings(col), "\n"), False)
+        if not pc.any(broken).as_py():
+            continue
+        for i in np.flatnonzero(broken.to_numpy(zero_copy_only=False)):
+            if any(line.count(det.delimiter) >= need for line in str(col.iat[i]).split("\n")[1:]):
+                record = int(raw.index[i]) + 1
+                first = record if first is None else min(first, record)
+                break
+    return first
 
 
 def _max_bytes(col: pd.Series) -> int:
