@@ -416,6 +416,22 @@ def test_large_files_infer_types_but_keep_text_columns_as_text(tmp_path, monkeyp
     assert any("'Anchor' holds only numbers in records 1–50" in p for p in problems)
 
 
+def test_a_large_export_with_an_empty_number_cell_is_read(tmp_path, monkeypatch):
+    """The parser guessed types block by block within a chunk: an empty cell in one block of a
+    numeric column left that column a mix of numbers and strings, and reading ended in a traceback
+    (pyarrow's 'Expected bytes, got a 'int' object') for any export past 16 MB with such a cell."""
+    from toxiclinks import readers
+
+    monkeypatch.setattr(readers, "_EXACT_TEXT_BYTES", 0)  # take the large-file path
+    n = 30_000
+    rows = [ahrefs_row(Referring_page_URL=f"https://s{i}.example.org/p", Domain_rating="" if i == n - 1 else "31")
+            for i in range(n)]
+    path = write_csv(tmp_path / "sparse.csv", AHREFS_HEADER, rows)
+    links = pd.concat([c for c, _ in readers.iter_export(path, chunk_rows=n)], ignore_index=True)
+    assert len(links) == n
+    assert links["domain_rating"].iloc[0] == 31 and pd.isna(links["domain_rating"].iloc[-1])
+
+
 def test_worker_threads_change_nothing(tmp_path, monkeypatch):
     """Chunks canonicalised on worker threads come out in file order, rejects and notes included."""
     from toxiclinks import readers
