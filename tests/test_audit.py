@@ -191,6 +191,24 @@ def test_audit_command_errors_are_clear(tmp_path, capsys, small_model):
     assert "no model" in capsys.readouterr().err
 
 
+def test_a_bug_is_one_line_not_a_traceback_and_the_traceback_comes_on_request(tmp_path, capsys, small_model,
+                                                                               export, monkeypatch):
+    from toxiclinks import audit
+
+    def broken(*args, **kwargs):
+        raise KeyError("no such column")  # stands in for a bug of ours: none is known to raise here
+
+    monkeypatch.setattr(audit, "run_audit", broken)
+    links_csv, _, _ = export
+    args = ["audit", str(links_csv), "--out", str(tmp_path / "out"), "--model", str(small_model.folder)]
+    assert main(args) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("internal error: KeyError") and "Traceback" not in err and err.count("\n") == 1
+    monkeypatch.setenv("TOXICLINKS_DEBUG", "1")
+    with pytest.raises(KeyError):
+        main(args)
+
+
 def test_audit_command_prints_summary(tmp_path, capsys, small_model, export):
     links_csv, _, _ = export
     assert main(["audit", str(links_csv), "--out", str(tmp_path / "o"), "--model", str(small_model.folder),

@@ -228,14 +228,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ToxiclinksError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output was piped into a program that stopped reading (head)
+        return 0
     except OSError as exc:  # unwritable folder, disk full, a file where a folder should be
         print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; no output was half-written", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+    except Exception as exc:  # a bug of ours: one line that says so; the traceback on request
+        if os.environ.get("TOXICLINKS_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc}. This is a bug in toxiclinks, not in your input "
+              "files (no output was half-written); run again with TOXICLINKS_DEBUG=1 to see where, and report it",
+              file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":
