@@ -311,6 +311,33 @@ def test_a_stray_quote_costs_its_own_line_only(tmp_path, closing):
     assert not any("not read" in p for p in problems)
 
 
+@pytest.mark.parametrize("packing", ["plain", "gzip", "utf-16"])
+def test_rows_after_blank_lines_keep_the_numbers_of_their_lines(tmp_path, packing):
+    """The parser passes over blank lines (and lines of spaces): the rows after them were numbered
+    one short per blank line, and so were the lines of their rejects."""
+    import gzip
+
+    from toxiclinks.readers import iter_export
+
+    good = [",".join(ahrefs_row(Referring_page_URL=f"https://s{i}.example.com/p").values()) for i in range(1, 9)]
+    bad_url = ",".join(ahrefs_row(Referring_page_URL="javascript:alert(1)").values())
+    lines = [",".join(AHREFS_HEADER), good[0], "", good[1], "   ", good[2], bad_url, good[3], "", "", good[4],
+             good[5] + ",surplus,cells", good[6], good[7], "", ""]  # blank lines at the end change nothing
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "blanks.csv"
+    if packing == "gzip":
+        path = tmp_path / "blanks.csv.gz"
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_bytes(text.encode("utf-16") if packing == "utf-16" else text.encode())
+    parts = list(iter_export(path, chunk_rows=3))
+    links = pd.concat([links for links, _ in parts], ignore_index=True)
+    rejects = pd.concat([bad for _, bad in parts], ignore_index=True)
+    line_of = {f"https://s{i}.example.com/p": lines.index(good[i - 1]) + 1 for i in (1, 2, 3, 4, 5, 7, 8)}
+    assert dict(zip(links["source_url"], links["source_row"] + 1, strict=True)) == line_of
+    assert list(rejects["line"]) == [7, 12]  # the javascript: URL and the row with surplus cells
+
+
 def test_rejected_lines_are_numbered_from_the_top_of_a_file_with_a_preamble(tmp_path):
     path = write_csv(tmp_path / "moz.csv", MOZ_HEADER, [
         ["blog.example.com/post", "Post", "Brand", "4%", "20", "35", "3", "120", "", "example.org/",

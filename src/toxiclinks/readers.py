@@ -15,6 +15,7 @@ import csv
 import gzip
 import io
 import itertools
+import mmap
 import os
 import re
 import threading
@@ -334,9 +335,10 @@ def _iter_csv(det: Detected, chunk_rows: int, problems: list[str], cut: dict[int
     again, giving only the chunks it has not given yet.
     """
     yielded = 0
+    blanks = _blank_records(det, cut)
     for errors in ("strict", "replace"):
         try:
-            for number, item in enumerate(_csv_chunks(det, chunk_rows, problems, errors, cut)):
+            for number, item in enumerate(_csv_chunks(det, chunk_rows, problems, errors, cut, blanks)):
                 if number >= yielded:
                     yielded += 1
                     yield item
@@ -381,16 +383,63 @@ class _StrayQuote(Exception):
                 for _ in range(det.header_line):  # preamble and header
                     text.readline()
                 reader = csv.reader(text, delimiter=det.delimiter, strict=False)
-                seen, before = 0, 0
-                for cells in reader:  # blank lines are no records; lines set aside are
-                    if cells or det.header_line + before + 1 in cut.values():
-                        seen += 1
-                        if seen == self.record:
-                            break
+                before = 0
+                for seen, _ in enumerate(reader, start=1):  # blank lines and lines set aside count
+                    if seen == self.record:
+                        break
                     before = reader.line_num
                 return int(self.record or 0), det.header_line + before + 1
         finally:
             csv.field_size_limit(limit)
+
+
+def _blank_records(det: Detected, cut: dict[int, int]) -> list[int]:
+    """Data records (1-based) that are blank lines between rows (empty, or spaces and tabs only):
+    the parser passes over them, but the rows after them keep their numbers (the line below the
+    header is record 1). Lines set aside for a stray quote are records of their own (``cut``)."""
+    if not _has_inner_blank_line(det):
+        return []
+    blanks = []
+    limit = csv.field_size_limit(2**31 - 1)
+    try:
+        with _CutLines(_text_stream(det), set(cut.values())) as text:
+            for _ in range(det.header_line):  # preamble and header
+                text.readline()
+            reader = csv.reader(text, delimiter=det.delimiter, strict=False)
+            for record, cells in enumerate(reader, start=1):
+                blank = not cells or (len(cells) == 1 and not cells[0].strip())
+                if blank and det.header_line + reader.line_num not in cut.values():
+                    blanks.append(record)
+    finally:
+        csv.field_size_limit(limit)
+    return blanks
+
+
+def _has_inner_blank_line(det: Detected) -> bool:
+    """Whether a blank line has a non-blank line after it (trailing blank lines change no number):
+    a fast scan, so the exact one in :func:`_blank_records` runs only for such files."""
+    fh, compression = _open_binary(Path(det.path))
+    with fh:
+        if compression is None and not det.encoding.lower().startswith("utf-16") and os.fstat(fh.fileno()).st_size:
+            # The file's bytes, mapped: one regex pass, ~0.2 s for 350 MB.
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                return _INNER_BLANK.search(mapped) is not None
+    pending = False  # a blank line seen, with only blank lines after it so far
+    with _text_stream(det) as text:
+        tail = ""
+        while block := text.read(1 << 22):
+            if pending and block.strip():
+                return True
+            data = tail + block
+            found = _BLANK_LINE.search(data)
+            if found and data[found.end():].strip():
+                return True
+            pending, tail = pending or found is not None, data[-64:]
+    return False
+
+
+_INNER_BLANK = re.compile(rb"\n[ \t]*\r?\n\s*\S")  # a blank line, then something
+_BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
 
 
 _UNTERMINATED_RE = re.compile(r"EOF inside string starting at row (\d+)")
@@ -456,9 +505,10 @@ class _CutLines(io.TextIOBase):
 
 
 def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str, cut: dict[int, int],
-                ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+                blanks: list[int]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """One pass of the C parser over the file (see :func:`_iter_csv`); the physical lines in
-    ``cut`` are blanked out (the parser passes over blank lines) and given as rejects instead."""
+    ``cut`` are blanked out (the parser passes over blank lines) and given as rejects instead.
+    ``blanks`` are the records of blank lines, which keep their numbers but give no row."""
     path = Path(det.path)
     if det.format is formats.BING or det.format is formats.BING_DOMAINS:
         # Bing writes an anchor made of one double quote as `""",` (invalid CSV): repair it.
@@ -487,8 +537,8 @@ def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str
                     low_memory=False,
                 )
             offset = 0
-            # Data record numbers pandas skipped (those set aside are known from the start).
-            skipped_records = np.array(sorted(cut), dtype=np.int64)
+            # Data record numbers pandas skipped (blank lines and those set aside are known first).
+            skipped_records = np.array(sorted([*cut, *blanks]), dtype=np.int64)
             uncut = sorted(cut)  # records set aside whose rejects are still to be given
             while True:
                 with _parser_warnings() as more:
