@@ -131,6 +131,24 @@ def test_read_reports_problems_not_tracebacks(tmp_path):
     assert [ln.kind for ln in lines] == ["domain", "comment"] and problems
 
 
+def test_read_takes_utf16_and_stray_nuls_as_line_problems_and_refuses_folders(tmp_path):
+    notepad = tmp_path / "unicode.txt"
+    notepad.write_text("# old\ndomain:spam.example\nhttps://x.example/a\n", encoding="utf-16")
+    lines, problems = read(notepad)
+    assert [ln.kind for ln in lines] == ["comment", "domain", "url"]
+    assert any("UTF-16" in p and "save it as UTF-8" in p for p in problems)
+    nul = tmp_path / "nul.txt"
+    nul.write_bytes(b"domain:a.example\nhttps://b.example/\x00x\ndomain:c.example\n")
+    assert [ln.kind for ln in read(nul)[0]] == ["domain", "invalid", "domain"]
+    assert any("line 2: holds a NUL byte" in p for p in validate(nul))
+    with pytest.raises(DisavowError, match="is a folder"):
+        read(tmp_path)
+    noise = tmp_path / "noise.bin"
+    noise.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(DisavowError, match="binary"):
+        read(noise)
+
+
 def test_allowlist_entries_mean_the_same_everywhere():
     from toxiclinks.urls import site_entries, under_sites
 

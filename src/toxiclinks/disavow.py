@@ -8,6 +8,7 @@ so :func:`merge` keeps every existing line, in order, and only appends.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ def parse_line(number: int, raw: str) -> Line:
         return Line(number, raw, "blank")
     if text.startswith("#"):
         return Line(number, raw, "comment")
+    if "\x00" in text:
+        return Line(number, raw, "invalid", error="holds a NUL byte")
     if text.lower().startswith("domain:"):
         value = text[len("domain:"):].strip()
         if not value:
@@ -82,11 +85,24 @@ def parse(text: str) -> list[Line]:
 def read(path: str | Path) -> tuple[list[Line], list[str]]:
     """Read a disavow file: its lines, and problems with the file as a whole."""
     path = Path(path)
+    if path.is_dir():
+        raise DisavowError(f"{path}: is a folder, not a disavow file")
     if not path.is_file():
         raise DisavowError(f"{path}: no such disavow file")
     data = path.read_bytes()
     problems = []
-    if b"\x00" in data[:4096]:
+    head = data[:4096]
+    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+        len(head) >= 4 and min(head[0::2].count(0), head[1::2].count(0)) == 0
+        and max(head[0::2].count(0), head[1::2].count(0)) > len(head) // 4)
+    if utf16:  # Windows Notepad's "Unicode": readable, but not what Google reads
+        encoding = "utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else \
+            "utf-16-le" if head[1::2].count(0) else "utf-16-be"
+        problems.append(f"{path}: line 1: UTF-16 text; Google reads disavow files as UTF-8 or 7-bit ASCII: "
+                        "save it as UTF-8 before uploading")
+        return parse(data.decode(encoding, errors="replace")), problems
+    controls = sum(head.count(bytes([c])) for c in (*range(0, 9), *range(14, 32), 127))
+    if controls > len(head) // 20:  # text has next to none; a stray NUL on one line is that line's problem
         raise DisavowError(f"{path}: binary file, not a disavow text file")
     try:
         text = data.decode("utf-8-sig")
