@@ -209,6 +209,32 @@ def test_a_bug_is_one_line_not_a_traceback_and_the_traceback_comes_on_request(tm
         main(args)
 
 
+def test_allowlist_lines_that_name_no_domain_are_reported_and_idn_entries_match(tmp_path, small_model):
+    from toxiclinks.audit import read_site_list
+    from toxiclinks.errors import InputError
+    from toxiclinks.model import load
+    from toxiclinks.readers import read_export
+    from toxiclinks.score import score
+
+    allow = tmp_path / "allow.txt"
+    allow.write_text("domain:partner.example\nhttps//typo.example\n# note\nlocalhost\ncafé.fr\n", encoding="utf-16")
+    entries, notes = read_site_list(allow)
+    assert entries == ["domain:partner.example", "café.fr"]
+    assert [n.split(": ", 1)[1] for n in notes] == ["line 2: 'https//typo.example' names no domain; ignored",
+                                                     "line 4: 'localhost' names no domain; ignored"]
+    with pytest.raises(InputError, match="is a folder"):
+        read_site_list(tmp_path)
+    (tmp_path / "x.bin").write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(InputError, match="binary"):
+        read_site_list(tmp_path / "x.bin", "denylist")
+    export = tmp_path / "links.csv"
+    write_csv(export, AHREFS_HEADER, [ahrefs_row(Referring_page_URL="https://café.fr/casino", Anchor="casino")])
+    links = read_export(export).links
+    assert links["source_host"].iloc[0] == "xn--caf-dma.fr"
+    scored = score(load(small_model.folder), links, allow=entries)
+    assert scored["reasons"].iloc[0] == "on your allowlist" and scored["verdict"].iloc[0] == "ok"
+
+
 def test_audit_command_prints_summary(tmp_path, capsys, small_model, export):
     links_csv, _, _ = export
     assert main(["audit", str(links_csv), "--out", str(tmp_path / "o"), "--model", str(small_model.folder),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import sys
 import tempfile
 import time
@@ -32,9 +33,9 @@ from .features.placement import REGIONS
 from .model import ToxicityModel, load
 from .readers import REJECT_COLUMNS, iter_export, referring_site
 from .report import ReportData, render
-from .safeio import atomic_open, csv_bytes, write_csv_atomic
+from .safeio import atomic_open, csv_bytes, decode_text, write_csv_atomic
 from .score import PLACEMENTS, VERDICTS, featurize, judge, scored_table, scoring_features
-from .urls import platforms, site_entries, under_sites
+from .urls import platforms, site_entries, site_entry, under_sites
 
 _ANCHOR_LABELS = (*CLASSES, "unknown")
 _PLACEMENT_LABELS = tuple(dict.fromkeys((*PLACEMENTS, *REGIONS)))
@@ -110,15 +111,36 @@ def stored_rules() -> tuple[list[str], list[str]]:
         return store.rules()
 
 
-def read_site_list(path: str | Path | None) -> list[str]:
-    """An allowlist/denylist: one domain, ``domain:`` line or URL per line; ``#`` comments."""
+def read_site_list(path: str | Path | None, kind: str = "allowlist") -> tuple[list[str], list[str]]:
+    """An allowlist/denylist: one domain, ``domain:`` line or URL per line; ``#`` comments.
+
+    Returns the entries and a note for each line that names no domain (it would match nothing,
+    and a site meant to be kept safe would not be).
+    """
     if not path:
-        return []
+        return [], []
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"is a folder, not an {kind} file", path=str(path))
     if not path.is_file():
-        raise InputError("no such allowlist file", path=str(path))
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+        raise InputError(f"no such {kind} file", path=str(path))
+    try:
+        text = decode_text(path.read_bytes())[0]
+    except ValueError:
+        raise InputError(f"binary file, not an {kind} (one domain per line)", path=str(path)) from None
+    entries, notes = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        if _DOMAIN.fullmatch(site_entry(entry)):
+            entries.append(entry)
+        else:
+            notes.append(f"{path}: line {number}: {entry[:100]!r} names no domain; ignored")
+    return entries, notes
+
+
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})")
 
 
 def domain_table(links: pd.DataFrame, scored: pd.DataFrame, allow: list[str]) -> pd.DataFrame:
@@ -289,7 +311,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
     if out.exists() and not out.is_dir():
         raise InputError("output path exists and is not a folder", path=str(out))
     bar = Progress(progress)
-    allow, deny = read_site_list(allowlist), read_site_list(denylist)
+    (allow, allow_notes), (deny, deny_notes) = read_site_list(allowlist), read_site_list(denylist, "denylist")
     stored_allow, stored_deny = stored_rules()
     allow, deny = allow + stored_allow, deny + stored_deny
     existing_lines, existing_problems = ([], []) if not existing_disavow else disavow.read(existing_disavow)
@@ -298,7 +320,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
     mdl = model if isinstance(model, ToxicityModel) else load(model)
     features = scoring_features(mdl, site_topic)
     rejects: list[pd.DataFrame] = []
-    notes = list(existing_problems)
+    notes = [*allow_notes, *deny_notes, *existing_problems]
     # Pass 1: profile statistics (and, for exports that fit, the chunks themselves).
     builder = features.context_builder()
     held: list[pd.DataFrame] | None = []

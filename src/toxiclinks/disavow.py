@@ -8,13 +8,13 @@ so :func:`merge` keeps every existing line, in order, and only appends.
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DisavowError
+from .safeio import decode_text
 from .urls import (
     URLError,
     host_table,
@@ -89,28 +89,17 @@ def read(path: str | Path) -> tuple[list[Line], list[str]]:
         raise DisavowError(f"{path}: is a folder, not a disavow file")
     if not path.is_file():
         raise DisavowError(f"{path}: no such disavow file")
-    data = path.read_bytes()
+    try:
+        text, encoding, bad_line = decode_text(path.read_bytes())
+    except ValueError:
+        raise DisavowError(f"{path}: binary file, not a disavow text file") from None
     problems = []
-    head = data[:4096]
-    utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
-        len(head) >= 4 and min(head[0::2].count(0), head[1::2].count(0)) == 0
-        and max(head[0::2].count(0), head[1::2].count(0)) > len(head) // 4)
-    if utf16:  # Windows Notepad's "Unicode": readable, but not what Google reads
-        encoding = "utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else \
-            "utf-16-le" if head[1::2].count(0) else "utf-16-be"
+    if encoding.startswith("utf-16"):  # Windows Notepad's "Unicode": readable, but not what Google reads
         problems.append(f"{path}: line 1: UTF-16 text; Google reads disavow files as UTF-8 or 7-bit ASCII: "
                         "save it as UTF-8 before uploading")
-        return parse(data.decode(encoding, errors="replace")), problems
-    controls = sum(head.count(bytes([c])) for c in (*range(0, 9), *range(14, 32), 127))
-    if controls > len(head) // 20:  # text has next to none; a stray NUL on one line is that line's problem
-        raise DisavowError(f"{path}: binary file, not a disavow text file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        problems.append(f"{path}: line {line}: not UTF-8 (Google accepts UTF-8 or 7-bit ASCII); "
+    elif bad_line:
+        problems.append(f"{path}: line {bad_line}: not UTF-8 (Google accepts UTF-8 or 7-bit ASCII); "
                         "read as Windows-1252")
-        text = data.decode("cp1252", errors="replace")
     return parse(text), problems
 
 

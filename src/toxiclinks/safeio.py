@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import tempfile
@@ -133,3 +134,30 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
     """Write ``frame`` as UTF-8 CSV, formula-escaped, atomically."""
     with atomic_open(path, "wb") as fh:
         fh.write(csv_bytes(frame))
+
+
+def decode_text(data: bytes) -> tuple[str, str, int]:
+    """Text of a small hand-made file (a disavow file, an allowlist), the encoding it was read in,
+    and the line of its first byte that is not UTF-8 (0 when none).
+
+    UTF-8 with or without a byte-order mark; UTF-16 by its mark or by the NUL bytes of ASCII text
+    in it (Windows Notepad's "Unicode"); otherwise Windows-1252, which decodes any byte. Raises
+    ``ValueError`` for binary data: more than 1 byte in 20 of the start a control character (text
+    has next to none; a stray NUL on one line is that line's problem, not the file's).
+    """
+    head = data[:4096]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace"), "utf-16", 0
+    if len(head) >= 4 and min(even, odd) == 0 and max(even, odd) > len(head) // 4:
+        encoding = "utf-16-le" if odd else "utf-16-be"
+        return data.decode(encoding, errors="replace"), encoding, 0
+    if sum(head.count(bytes([c])) for c in _CONTROL_BYTES) > len(head) // 20:
+        raise ValueError("binary data")
+    try:
+        return data.decode("utf-8-sig"), "utf-8", 0
+    except UnicodeDecodeError as exc:
+        return data.decode("cp1252", errors="replace"), "cp1252", data[: exc.start].count(b"\n") + 1
+
+
+_CONTROL_BYTES = (*range(0, 9), *range(14, 32), 127)

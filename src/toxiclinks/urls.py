@@ -10,6 +10,7 @@ the user's subdomain, never the platform.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -537,9 +538,16 @@ def url_hosts(urls: pa.Array) -> pa.Array:
 
 
 def site_entry(text: str) -> str:
-    """An allow/deny list entry as a bare site: 'domain:X.com', 'https://www.x.com/a', 'x.com' → 'x.com'."""
+    """An allow/deny list entry as a bare site: 'domain:X.com', 'https://www.x.com/a', 'x.com' → 'x.com'.
+
+    Internationalised names come out in punycode, as hosts do in link tables ('café.fr' → 'xn--caf-dma.fr').
+    """
     text = text.strip().lower().removeprefix("domain:")
-    return text.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].removeprefix("www.").strip(".")
+    site = text.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].removeprefix("www.").strip(".")
+    if not site.isascii():
+        with contextlib.suppress(UnicodeError):  # not a valid name: it will match no host
+            site = site.encode("idna").decode("ascii")
+    return site
 
 
 def site_entries(entries: Iterable[str]) -> frozenset[str]:
