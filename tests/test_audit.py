@@ -267,6 +267,9 @@ def test_synth_and_pages_bad_input(tmp_path, capsys, small_model):
     assert main(["audit", str(sample), "--out", str(tmp_path / "o"), "--model", str(small_model.folder),
                  "--pages", str(tmp_path / "nope")]) == 2
     assert "no such folder of saved pages" in capsys.readouterr().err
+    assert main(["audit", str(sample), "--out", str(tmp_path / "o"), "--model", str(small_model.folder),
+                 "--pages", str(sample)]) == 2
+    assert "is a file; --pages takes the folder" in capsys.readouterr().err
     locked = tmp_path / "locked"
     locked.mkdir()
     (locked / "links.csv").mkdir()  # a folder where an output file must go

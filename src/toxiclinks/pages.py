@@ -91,7 +91,8 @@ def load_folder(folder: str | Path) -> tuple[dict[str, Path], list[str]]:
     if not folder.is_dir():
         from .errors import InputError
 
-        raise InputError("no such folder of saved pages", path=str(folder))
+        raise InputError("is a file; --pages takes the folder of saved pages (*.html)" if folder.exists()
+                         else "no such folder of saved pages", path=str(folder))
     pages: dict[str, Path] = {}
     notes: list[str] = []
     index = folder / "index.csv"
