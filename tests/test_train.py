@@ -116,3 +116,24 @@ def test_labels_file_reading_and_joining(tmp_path):
     bad.write_text("url,verdict\nx,y\n")
     with pytest.raises(LabelsError, match="needs a 'source_url' column"):
         read_labels(bad)
+
+
+def test_labels_rows_of_the_wrong_shape_are_rejected_by_line_not_skipped(tmp_path):
+    """pandas skipped such rows with a warning on the terminal, and numbered the rest as if every
+    row were one line; a multi-line note or a blank line moved every line number after it."""
+    path = tmp_path / "labels.tsv"
+    path.write_text("source_url\tlabel\tnote\n"
+                    "https://a.example.com/\ttoxic\t\"two\nlines\"\n"  # lines 2-3
+                    "https://b.example.com/\tnatural\tx\textra\n"  # line 4: one cell too many
+                    "\n"
+                    "https://c.example.com/\tmaybe\t\n", encoding="utf-16")  # line 6
+    labels, rejects = read_labels(path)
+    assert list(labels["source_url"]) == ["https://a.example.com/"] and labels["note"].iloc[0] == "two\nlines"
+    assert list(rejects["line"]) == [4, 6]
+    assert "4 cells, the header 3" in rejects.iloc[0]["reason"] and "maybe" in rejects.iloc[1]["reason"]
+    binary = tmp_path / "labels.xlsx"
+    binary.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(LabelsError, match="binary"):
+        read_labels(binary)
+    with pytest.raises(LabelsError, match="is a folder"):
+        read_labels(tmp_path)

@@ -7,6 +7,8 @@ An audit's ``links.csv`` with a filled ``label`` column is a labels file too.
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LabelsError
+from .safeio import decode_text
 from .urls import normalize_url_series, site_entry
 
 TOXIC_WORDS = frozenset({"toxic", "1", "true", "yes", "bad", "spam", "disavow", "remove"})
@@ -21,24 +24,51 @@ NATURAL_WORDS = frozenset({"natural", "0", "false", "no", "good", "ok", "keep", 
 
 
 def read_labels(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a labels CSV: (labels with normalised URLs and label 0/1, rejected rows with reasons)."""
+    """Read a labels CSV: (labels with normalised URLs and label 0/1, rejected rows with reasons).
+
+    Rows are numbered by the line they start on; a row with more or fewer cells than the header
+    is rejected with its line, never skipped. UTF-8, UTF-16 (Excel's "Unicode text") and
+    Windows-1252 files are read; commas, semicolons or tabs, as the header uses them.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise LabelsError("is a folder, not a labels file", path=str(path))
     if not path.is_file():
         raise LabelsError("no such labels file", path=str(path))
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                          encoding_errors="replace", on_bad_lines="warn")
-    except pd.errors.EmptyDataError:
-        raise LabelsError("labels file is empty", path=str(path)) from None
-    except pd.errors.ParserError as exc:
-        raise LabelsError(f"not a readable CSV: {exc}", path=str(path)) from None
+        text = decode_text(path.read_bytes())[0]
+    except ValueError:
+        raise LabelsError("binary file, not a labels CSV", path=str(path)) from None
+    if not text.strip():
+        raise LabelsError("labels file is empty", path=str(path))
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    header = next(reader, [])
+    while header is not None and not any(cell.strip() for cell in header):  # blank lines before the header
+        header = next(reader, None)
+    header = header or []
+    cells: list[list[str]] = []
+    lines: list[int] = []
+    malformed: list[tuple[int, str]] = []
+    start = reader.line_num + 1
+    for row in reader:
+        line, start = start, reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line holds no judgment
+        if len(row) != len(header):
+            malformed.append((line, f"row has {len(row)} cells, the header {len(header)}"))
+            continue
+        cells.append(row)
+        lines.append(line)
+    raw = pd.DataFrame(cells, columns=header, dtype=object) if cells else pd.DataFrame(columns=header, dtype=object)
     columns = {c.strip().lower().replace(" ", "_"): c for c in raw.columns}
     for required in ("source_url", "label"):
         if required not in columns:
             raise LabelsError(f"labels file needs a {required!r} column; columns seen: "
                               f"{', '.join(map(repr, raw.columns))}", path=str(path), line=1)
     target_col, note_col = columns.get("target_url"), columns.get("note")
-    lines = np.arange(len(raw)) + 2  # header is line 1
+    lines = np.array(lines, dtype=np.int64)
     text = raw[columns["label"]].astype(str).str.strip().str.lower()
     label = text.map(lambda v: 1 if v in TOXIC_WORDS else 0 if v in NATURAL_WORDS else -1)
     reviewed = (text != "").to_numpy()  # an audit row nobody reviewed has an empty label
@@ -64,6 +94,10 @@ def read_labels(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     rejected = reviewed & (reason != "")
     bad_rows = pd.DataFrame({"file": str(path), "line": lines[rejected], "column": column[rejected],
                              "reason": reason[rejected]}, columns=["file", "line", "column", "reason"])
+    if malformed:
+        bad_rows = pd.concat([bad_rows, pd.DataFrame([(str(path), line, "", why) for line, why in malformed],
+                                                     columns=bad_rows.columns)], ignore_index=True)
+        bad_rows = bad_rows.sort_values("line", kind="stable", ignore_index=True)
     return labels, bad_rows
 
 
