@@ -44,23 +44,26 @@ def read_labels(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     first = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
-    header = next(reader, [])
-    while header is not None and not any(cell.strip() for cell in header):  # blank lines before the header
-        header = next(reader, None)
-    header = header or []
     cells: list[list[str]] = []
     lines: list[int] = []
     malformed: list[tuple[int, str]] = []
-    start = reader.line_num + 1
-    for row in reader:
-        line, start = start, reader.line_num + 1
-        if not any(cell.strip() for cell in row):
-            continue  # a blank line holds no judgment
-        if len(row) != len(header):
-            malformed.append((line, f"row has {len(row)} cells, the header {len(header)}"))
-            continue
-        cells.append(row)
-        lines.append(line)
+    try:
+        header = next(reader, [])
+        while header is not None and not any(cell.strip() for cell in header):  # blank lines before it
+            header = next(reader, None)
+        header = header or []
+        start = reader.line_num + 1
+        for row in reader:
+            line, start = start, reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line holds no judgment
+            if len(row) != len(header):
+                malformed.append((line, f"row has {len(row)} cells, the header {len(header)}"))
+                continue
+            cells.append(row)
+            lines.append(line)
+    except csv.Error as exc:  # a cell past the csv module's 131,072 characters
+        raise LabelsError(f"not a readable CSV: {exc}", path=str(path), line=reader.line_num) from None
     raw = pd.DataFrame(cells, columns=header, dtype=object) if cells else pd.DataFrame(columns=header, dtype=object)
     columns = {c.strip().lower().replace(" ", "_"): c for c in raw.columns}
     for required in ("source_url", "label"):

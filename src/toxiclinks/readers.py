@@ -445,25 +445,6 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
 _UNTERMINATED_RE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
-def _line_of_row(det: Detected, row: int) -> int:
-    """The physical line (1-based) on which the C parser's ``row`` starts.
-
-    The parser counts line breaks outside quoted cells (preamble and blank lines included); the
-    csv module splits records the same way and says how many physical lines it has read.
-    """
-    limit = csv.field_size_limit(2**31 - 1)  # one long cell must not stop the count
-    try:
-        with _open_binary(Path(det.path))[0] as fh:
-            text = io.TextIOWrapper(fh, encoding=det.encoding, errors="replace", newline="")
-            reader = csv.reader(text, delimiter=det.delimiter, strict=False)
-            for _ in range(row):
-                if next(reader, None) is None:
-                    break
-            return reader.line_num + 1
-    finally:
-        csv.field_size_limit(limit)
-
-
 class _CutLines(io.TextIOBase):
     """A text stream with the given physical lines blanked out (their line breaks kept)."""
 
