@@ -24,7 +24,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from operator import attrgetter
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from .config import quiet_third_parties, tune_memory
 
@@ -41,10 +41,13 @@ from pydantic import AfterValidator, BaseModel, Field  # noqa: E402
 from . import disavow, schema  # noqa: E402
 from .errors import ToxiclinksError  # noqa: E402
 from .labels import LabelStore  # noqa: E402
-from .model import ToxicityModel, load  # noqa: E402
 from .readers import IP_LIKE, UNKNOWN_SUFFIX, host_columns, read_export, unknown_suffix  # noqa: E402
-from .score import score, score_one  # noqa: E402
 from .urls import URLError, host_of, normalize_url, normalize_urls, split_host  # noqa: E402
+
+# The model and the scoring code (LightGBM, scikit-learn: ~2.7 s to import) are imported where they
+# are used, in the worker: BentoML's supervisor imports this module too, only to read the settings.
+if TYPE_CHECKING:
+    from .model import ToxicityModel
 
 MAX_LINKS = 100_000
 T = TypeVar("T")
@@ -363,6 +366,9 @@ class Toxiclinks:
         self._store.close()
 
     def _load(self) -> ToxicityModel:
+        from .model import load
+        from .score import score, score_one
+
         model = load(self.location)
         # Warm up caches and lazy structures so the first request is as fast as the rest.
         warm = Link(source_url="https://warm-up.example.com/", anchor="warm up", target_url="https://example.org/")
@@ -374,6 +380,8 @@ class Toxiclinks:
                site_topic: str | None) -> pd.DataFrame:
         """Score a table with ``model``: the caller's one reference, so a reload mid-request cannot
         mix one model's scores with another's name and version."""
+        from .score import score
+
         allow, deny = self._lists(allowlist)
         return score(model, table, allow=allow, deny=deny, site_topic=site_topic)
 
@@ -426,6 +434,8 @@ class Toxiclinks:
 
     def _score_one(self, link: Link, allowlist: list[str], site_topic: str | None) -> ScoreResponse:
         """A one-link request: the same numbers as :meth:`_response`, from plain values (~1 ms, not ~12)."""
+        from .score import score_one
+
         model = self.model
         values, rejected = link_values(link)
         links: list[ScoredLink] = []
