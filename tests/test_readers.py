@@ -383,7 +383,8 @@ def test_host_split_matches_tldextract_public_api():
 
 
 def test_vectorised_host_split_matches_the_trie_walk_and_tldextract():
-    """The batch path (Arrow, ≥ 512 hosts) and the one-host path agree, and both agree with tldextract."""
+    """The batch path (Arrow, ≥ 512 hosts) and the one-host path (plain Python, a live request) agree,
+    and both agree with tldextract."""
     from toxiclinks.reference import popular_domains, spam_domains
     from toxiclinks.urls import _extractor, split_host, split_hosts
 
@@ -391,7 +392,8 @@ def test_vectorised_host_split_matches_the_trie_walk_and_tldextract():
              "a.b.kawasaki.jp", "foo.ck", "www.ck", "co.uk", "x.co.uk", "bar.unknowntld", "a.b.c.s3.amazonaws.com",
              "xn--mnchen-3ya.de", "www.xn--mnchen-3ya.de", "1.2.3.4", "999.1.1.1", "[2001:db8::1]",
              "sites.google.com", "x.blog.fc2.com", "blog.fc2.com", "fc2.com", "www.x.wordpress.com",
-             "wordpress.com", "me.github.io", "github.io", "a.b.c.d.e.f.g.h.i.com", "y.x.run.app"]
+             "wordpress.com", "me.github.io", "github.io", "a.b.c.d.e.f.g.h.i.com", "y.x.run.app",
+             "www.tumblr.com", "x.tumblr.com", "www.blog.fc2.com", "www.x.blog.fc2.com", "www.1.2.3.4"]
     hosts += ["www." + d for d in sorted(spam_domains("all"))[:1500]] + sorted(popular_domains("all"))[:1500]
     batch = split_hosts(hosts)
     for i, host in enumerate(hosts):
