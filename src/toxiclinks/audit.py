@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ from .readers import REJECT_COLUMNS, iter_export, referring_site
 from .report import ReportData, render
 from .safeio import atomic_open, csv_bytes, decode_text, write_csv_atomic
 from .score import PLACEMENTS, VERDICTS, featurize, judge, scored_table, scoring_features
-from .urls import platforms, site_entries, site_entry, under_sites
+from .urls import URLError, normalize_host, platforms, site_entries, site_entry, under_sites
 
 _ANCHOR_LABELS = (*CLASSES, "unknown")
 _PLACEMENT_LABELS = tuple(dict.fromkeys((*PLACEMENTS, *REGIONS)))
@@ -133,14 +132,13 @@ def read_site_list(path: str | Path | None, kind: str = "allowlist") -> tuple[li
         entry = line.strip()
         if not entry or entry.startswith("#"):
             continue
-        if _DOMAIN.fullmatch(site_entry(entry)):
-            entries.append(entry)
-        else:
+        try:
+            normalize_host(site_entry(entry))
+        except URLError:
             notes.append(f"{path}: line {number}: {entry[:100]!r} names no domain; ignored")
+            continue
+        entries.append(entry)
     return entries, notes
-
-
-_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})")
 
 
 def domain_table(links: pd.DataFrame, scored: pd.DataFrame, allow: list[str]) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LabelsError
+from .readers import guess_delimiter
 from .safeio import decode_text
 from .urls import normalize_url_series, site_entry
 
@@ -41,8 +42,7 @@ def read_labels(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise LabelsError("binary file, not a labels CSV", path=str(path)) from None
     if not text.strip():
         raise LabelsError("labels file is empty", path=str(path))
-    first = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = max(",;\t", key=first.count)
+    delimiter = guess_delimiter(text.lstrip("\r\n").split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     cells: list[list[str]] = []
     lines: list[int] = []

@@ -146,11 +146,8 @@ def decode_text(data: bytes) -> tuple[str, str, int]:
     has next to none; a stray NUL on one line is that line's problem, not the file's).
     """
     head = data[:4096]
-    even, odd = head[0::2].count(0), head[1::2].count(0)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace"), "utf-16", 0
-    if len(head) >= 4 and min(even, odd) == 0 and max(even, odd) > len(head) // 4:
-        encoding = "utf-16-le" if odd else "utf-16-be"
+    encoding = utf16_encoding(head)
+    if encoding:
         return data.decode(encoding, errors="replace"), encoding, 0
     if sum(head.count(bytes([c])) for c in _CONTROL_BYTES) > len(head) // 20:
         raise ValueError("binary data")
@@ -161,3 +158,14 @@ def decode_text(data: bytes) -> tuple[str, str, int]:
 
 
 _CONTROL_BYTES = (*range(0, 9), *range(14, 32), 127)
+
+
+def utf16_encoding(head: bytes) -> str | None:
+    """The UTF-16 codec of a file's first bytes, by its byte-order mark (``utf-16``) or, without
+    one, by the NUL bytes that ASCII text has in every other byte (``utf-16-le``/``-be``); else None."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if len(head) >= 4 and min(even, odd) == 0 and max(even, odd) > len(head) // 4:
+        return "utf-16-le" if odd else "utf-16-be"
+    return None

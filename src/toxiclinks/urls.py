@@ -575,9 +575,8 @@ def site_entry(text: str) -> str:
     """
     text = text.strip().lower().removeprefix("domain:")
     site = text.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].removeprefix("www.").strip(".")
-    if not site.isascii():
-        with contextlib.suppress(UnicodeError):  # not a valid name: it will match no host
-            site = site.encode("idna").decode("ascii")
+    with contextlib.suppress(URLError):  # not a valid name: kept as it is, it matches no host
+        site = normalize_host(site)
     return site
 
 
