@@ -15,7 +15,6 @@ import csv
 import gzip
 import io
 import itertools
-import mmap
 import os
 import re
 import threading
@@ -413,29 +412,24 @@ def _blank_records(det: Detected, cut: dict[int, int]) -> list[int]:
 
 def _has_inner_blank_line(det: Detected) -> bool:
     """Whether a blank line has a non-blank line after it (trailing blank lines change no number):
-    a fast scan, so the exact one in :func:`_blank_records` runs only for such files."""
-    fh, compression = _open_binary(Path(det.path))
-    with fh:
-        if compression is None and not det.encoding.lower().startswith("utf-16") and os.fstat(fh.fileno()).st_size:
-            # The file's bytes, mapped: one regex pass, ~0.2 s for 350 MB.
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                return _INNER_BLANK.search(mapped) is not None
+    a fast scan in 4 MB blocks (~0.3 s for 350 MB; mapping the file instead counted all of it in
+    the audit's memory), so the exact one in :func:`_blank_records` runs only for such files."""
+    as_bytes = not det.encoding.lower().startswith("utf-16")  # line breaks are single bytes
+    stream = _open_binary(Path(det.path))[0] if as_bytes else _text_stream(det)
+    blank = re.compile(rb"\n[ \t]*\r?\n" if as_bytes else r"\n[ \t]*\r?\n")
+    space = b" \t\r\n" if as_bytes else " \t\r\n"
     pending = False  # a blank line seen, with only blank lines after it so far
-    with _text_stream(det) as text:
-        tail = ""
-        while block := text.read(1 << 22):
-            if pending and block.strip():
+    with stream:
+        tail = stream.read(0)
+        while block := stream.read(1 << 22):
+            if pending and block.strip(space):
                 return True
             data = tail + block
-            found = _BLANK_LINE.search(data)
-            if found and data[found.end():].strip():
+            found = blank.search(data)
+            if found and data[found.end():].strip(space):
                 return True
             pending, tail = pending or found is not None, data[-64:]
     return False
-
-
-_INNER_BLANK = re.compile(rb"\n[ \t]*\r?\n\s*\S")  # a blank line, then something
-_BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
 
 
 _UNTERMINATED_RE = re.compile(r"EOF inside string starting at row (\d+)")
