@@ -137,3 +137,11 @@ def test_labels_rows_of_the_wrong_shape_are_rejected_by_line_not_skipped(tmp_pat
         read_labels(binary)
     with pytest.raises(LabelsError, match="is a folder"):
         read_labels(tmp_path)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("\n \n")
+    with pytest.raises(LabelsError, match="is empty"):
+        read_labels(empty)
+    huge = tmp_path / "huge.csv"
+    huge.write_text("source_url,label,note\nhttps://a.example.com/,toxic,\"" + "x" * 200_000 + "\"\n")
+    with pytest.raises(LabelsError, match="line 2: not a readable CSV"):
+        read_labels(huge)
