@@ -3,7 +3,13 @@
 Google's rules: plain text, UTF-8 (or 7-bit ASCII); one URL or ``domain:example.com`` per line;
 ``#`` comments; at most 100,000 lines (blank and comment lines count) and 2 MB; URLs at most 2,048
 characters; ``domain:`` takes no scheme, path or wildcard. An upload *replaces* the previous file,
-so :func:`merge` keeps every existing line, in order, and only appends.
+so :func:`merge` keeps every existing line, in order, and only appends; what it cannot keep as it
+was (an invalid line) it keeps as a comment, and what cannot fit within the limits it lists in an
+overflow file instead (see :func:`merge` for the order).
+
+Lines end at LF or CRLF (at CR in a file without any LF); a line holding any other character that
+some program takes for a line break (U+2028, U+0085, a form feed, a CR inside it, …) is invalid
+rather than cut in two, since either half could be a different URL.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DisavowError
-from .safeio import decode_text
+from .safeio import UNSAFE_CHARACTERS, decode_text, escape_unsafe, input_problem, split_lines
 from .urls import (
     URLError,
+    host_of,
     host_table,
     normalize_host,
     normalize_url,
@@ -29,6 +36,10 @@ from .urls import (
 MAX_LINES = 100_000
 MAX_BYTES = 2 * 1024 * 1024
 MAX_URL = 2048
+#: The file :func:`merge` names for what does not fit (the audit writes it beside disavow.txt).
+OVERFLOW_FILE = "disavow-overflow.txt"
+#: Where a comment written by toxiclinks starts; the rest of the line says what it is about.
+MARK = "# toxiclinks: "
 
 
 @dataclass(frozen=True)
@@ -40,27 +51,49 @@ class Line:
     kind: str  # comment | blank | domain | url | invalid
     value: str = ""  # normalised domain or URL
     error: str = ""
+    repair: str = ""  # an invalid domain: line whose host is clear: that host
+
+
+_CHARACTER_NAMES = {
+    "\x00": "a NUL byte", "\r": "a carriage return (CR) inside the line", "\x0b": "a vertical tab",
+    "\x0c": "a form feed", "\x1c": "a file separator (U+001C)", "\x1d": "a group separator (U+001D)",
+    "\x1e": "a record separator (U+001E)", "\x85": "a next-line character (U+0085)",
+    "\u2028": "a line separator (U+2028)", "\u2029": "a paragraph separator (U+2029)",
+}
+
+
+def _unsafe(raw: str) -> str:
+    """Why a line cannot be written as it is, or "" (see :data:`UNSAFE_CHARACTERS`)."""
+    found = UNSAFE_CHARACTERS.search(raw)
+    if not found:
+        return ""
+    char = found.group()
+    name = _CHARACTER_NAMES.get(char, f"a control character (U+{ord(char):04X})")
+    breaks = char != "\x00" and char in _CHARACTER_NAMES
+    return f"holds {name} at column {found.start() + 1}" + ("; some programs read it as a line break" if breaks else "")
 
 
 def parse_line(number: int, raw: str) -> Line:
     """Classify and check one line."""
+    unsafe = _unsafe(raw)
+    if unsafe:
+        return Line(number, raw, "invalid", error=unsafe)
     text = raw.strip()
     if not text:
         return Line(number, raw, "blank")
     if text.startswith("#"):
         return Line(number, raw, "comment")
-    if "\x00" in text:
-        return Line(number, raw, "invalid", error="holds a NUL byte")
     if text.lower().startswith("domain:"):
         value = text[len("domain:"):].strip()
         if not value:
             return Line(number, raw, "invalid", error="domain: needs a domain name")
-        if "://" in value:
-            return Line(number, raw, "invalid", error="domain: takes no scheme (write domain:example.com)")
-        if "/" in value:
-            return Line(number, raw, "invalid", error="domain: takes no path (write domain:example.com)")
         if "*" in value:
             return Line(number, raw, "invalid", error="domain: takes no wildcard; it already covers subdomains")
+        for mark, error in (("://", "domain: takes no scheme (write domain:example.com)"),
+                            ("/", "domain: takes no path (write domain:example.com)"),
+                            (":", "domain: takes no port (write domain:example.com)")):
+            if mark in value:
+                return Line(number, raw, "invalid", error=error, repair=_host_in(value))
         try:
             host = normalize_host(value)
         except URLError as exc:
@@ -77,40 +110,54 @@ def parse_line(number: int, raw: str) -> Line:
         return Line(number, raw, "invalid", error=str(exc))
 
 
+def _host_in(value: str) -> str:
+    """The host a ``domain:`` value with a scheme, path or port names ("" when it names none)."""
+    try:
+        return host_of(normalize_url(value))
+    except URLError:
+        return ""
+
+
 def parse(text: str) -> list[Line]:
-    """All lines of a disavow file's text."""
-    return [parse_line(i, raw) for i, raw in enumerate(text.splitlines(), start=1)]
+    """All lines of a disavow file's text (see the module's note on line ends)."""
+    return [parse_line(i, raw) for i, raw in enumerate(split_lines(text), start=1)]
+
+
+#: Lines named one by one in a note about a file; the rest are counted.
+_NAMED_LINES = 50
 
 
 def read(path: str | Path) -> tuple[list[Line], list[str]]:
-    """Read a disavow file: its lines, and problems with the file as a whole."""
+    """Read a disavow file: its lines, and problems with the file as a whole or its encoding."""
     path = Path(path)
-    if path.is_dir():
-        raise DisavowError(f"{path}: is a folder, not a disavow file")
-    if not path.is_file():
-        raise DisavowError(f"{path}: no such disavow file")
+    problem = input_problem(path, "disavow file")
+    if problem:
+        raise DisavowError(f"{path}: {problem}")
     try:
-        text, encoding, bad_line = decode_text(path.read_bytes())
+        text, encoding, fallback = decode_text(path.read_bytes())
     except ValueError:
         raise DisavowError(f"{path}: binary file, not a disavow text file") from None
     problems = []
     if encoding.startswith("utf-16"):  # Windows Notepad's "Unicode": readable, but not what Google reads
         problems.append(f"{path}: line 1: UTF-16 text; Google reads disavow files as UTF-8 or 7-bit ASCII: "
                         "save it as UTF-8 before uploading")
-    elif bad_line:
-        problems.append(f"{path}: line {bad_line}: not UTF-8 (Google accepts UTF-8 or 7-bit ASCII); "
-                        "read as Windows-1252")
+    for number in fallback[:_NAMED_LINES]:
+        problems.append(f"{path}: line {number}: not UTF-8 (Google accepts UTF-8 or 7-bit ASCII); "
+                        "this line was read as Windows-1252")
+    if len(fallback) > _NAMED_LINES:
+        problems.append(f"{path}: {len(fallback) - _NAMED_LINES:,} more lines are not UTF-8 "
+                        f"(the first {_NAMED_LINES} are listed); they were read as Windows-1252")
     return parse(text), problems
 
 
-def validate(path: str | Path) -> list[str]:
+def validate(path: str | Path, *, max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES) -> list[str]:
     """Every rule a disavow file breaks, as ``file: line N: message``; empty when valid."""
     lines, problems = read(path)
     size = Path(path).stat().st_size
-    if size > MAX_BYTES:
-        problems.append(f"{path}: file is {size:,} bytes (limit {MAX_BYTES:,})")
-    if len(lines) > MAX_LINES:
-        problems.append(f"{path}: file has {len(lines):,} lines (limit {MAX_LINES:,}, comments and blanks count)")
+    if size > max_bytes:
+        problems.append(f"{path}: file is {size:,} bytes (limit {max_bytes:,})")
+    if len(lines) > max_lines:
+        problems.append(f"{path}: file has {len(lines):,} lines (limit {max_lines:,}, comments and blanks count)")
     seen: dict[str, int] = {}
     domains = {ln.value: ln.number for ln in lines if ln.kind == "domain"}
     for ln in lines:
@@ -150,51 +197,83 @@ class Recommendation:
 
 @dataclass
 class Merged:
-    """The merged file's lines and what changed."""
+    """The merged file's lines, what did not fit in it, and what changed."""
 
     lines: list[str]
     added_domains: list[str]
     added_urls: list[str]
-    kept: int
+    kept: int  # entries (domain: and URL lines) of the existing file
     marked: list[str]
     notes: list[str]
-    left_out: list[str] = field(default_factory=list)  # entries that did not fit Google's limits
+    left_out: list[str] = field(default_factory=list)  # new entries that did not fit, most toxic first
+    overflow: list[str] = field(default_factory=list)  # the overflow file's lines; empty when all fit
+    moved: int = 0  # lines of the existing file that are in the overflow file instead
+    overflow_name: str = OVERFLOW_FILE
 
     @property
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
 
+    @property
+    def overflow_text(self) -> str:
+        """The overflow file (see :data:`OVERFLOW_FILE`); empty when everything fit."""
+        return "\n".join(self.overflow) + "\n" if self.overflow else ""
+
+    @property
+    def full(self) -> str:
+        """One line saying what did not fit in the file, or "" when everything did."""
+        if not self.overflow:
+            return ""
+        parts = [_count(self.moved, "line") + " of the existing file"] if self.moved else []
+        parts += [_count(len(self.left_out), "recommended entry", "recommended entries")] if self.left_out else []
+        return (f"the disavow file is full (Google's limits: {MAX_LINES:,} lines, 2 MB): {' and '.join(parts)} "
+                f"did not fit and are in {self.overflow_name}; decide what to leave out before uploading")
+
+
+# What goes into the file first when not everything fits (lower first): the existing file's
+# entries (it is what Google applies today), its comments and blank lines, then new proposals.
+_OLD_DOMAIN, _OLD_URL, _OLD_NOTE, _NEW_DOMAIN, _NEW_URL = range(5)
+
+
+@dataclass
+class _Unit:
+    """Lines that go into the file together (an entry and the comment that belongs to it)."""
+
+    rank: int
+    order: int
+    lines: list[str]
+    mark: str = ""  # a comment of toxiclinks about the entry, the first to go when space is short
+    redundant: bool = False
+    source_line: int = 0  # its line in the existing file (0 for new entries)
+    entry: str = ""  # a new entry's line
+
 
 def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (),
-          today: dt.date | None = None, comments: bool = True) -> Merged:
+          today: dt.date | None = None, comments: bool = True, max_lines: int = MAX_LINES,
+          max_bytes: int = MAX_BYTES, source: str = "the existing file", overflow_name: str = OVERFLOW_FILE,
+          ) -> Merged:
     """Keep every existing line, mark redundant ones, append new entries in a dated section.
 
-    Never writes a ``domain:`` line for an allowlisted site or a whole hosting platform; collapses
-    URLs into domains (and drops per-entry comments) rather than exceed Google's limits.
+    An invalid existing line is kept as a comment (escaped where it holds a line-breaking
+    character), a ``domain:`` line with a scheme, path or port is repaired to its host beside a
+    comment quoting it. Never writes a ``domain:`` line for an allowlisted site or a whole hosting
+    platform.
+
+    Google's limits (``max_lines``, ``max_bytes``) are kept by, in turn: dropping per-entry
+    comments, dropping the marks on redundant lines, moving redundant existing lines (duplicates,
+    URLs a ``domain:`` line covers) to the overflow file, collapsing new URLs into domains. If the
+    file still does not fit, it is filled in this order until the first line that does not fit,
+    and everything from there on goes to the overflow file (:attr:`Merged.overflow`): the existing
+    file's ``domain:`` lines, its URLs, its comments and blank lines, then new ``domain:`` entries
+    (most toxic first), then new URLs. Every existing line is in one of the two files.
     """
     today = today or dt.date.today()
+    source = escape_unsafe(source) if UNSAFE_CHARACTERS.search(source) else source
     allow_set = site_entries(allow)
-    existing_domains = {ln.value: ln.number for ln in existing if ln.kind == "domain"}
+    units, marked = _existing_units(existing)
+    existing_domains = {ln.value for ln in existing if ln.kind == "domain"} | {
+        ln.repair for ln in existing if ln.repair}
     existing_urls = {ln.value for ln in existing if ln.kind == "url"}
-    out: list[str] = []
-    marked: list[str] = []
-    seen: dict[str, int] = {}
-    for ln in existing:
-        if ln.kind in ("domain", "url"):
-            key = f"{ln.kind}:{ln.value}"
-            note = ""
-            if key in seen:
-                note = f"duplicate of line {seen[key]}"
-            elif ln.kind == "url" and (cover := covered_by(ln.value, existing_domains)):
-                note = f"covered by domain:{cover}"
-            seen.setdefault(key, ln.number)
-            if note:
-                out.append(f"# toxiclinks: next line is redundant ({note}); kept as it was")
-                marked.append(f"line {ln.number}: {note}")
-        elif ln.kind == "invalid":
-            out.append(f"# toxiclinks: next line is invalid ({ln.error}); kept as it was")
-            marked.append(f"line {ln.number}: invalid: {ln.error}")
-        out.append(ln.raw.rstrip("\r\n"))
     notes: list[str] = []
     new_domains = {}
     hosts = host_table(site.lower() for site in rec.domains)
@@ -221,12 +300,23 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
         if url in existing_urls or covered_by(url, existing_domains) or covered_by(url, new_domains):
             continue
         new_urls[url] = reason
-    budget_lines = MAX_LINES - len(out) - 3
-    body = _section(new_domains, new_urls, comments)
-    if len(body) > budget_lines or _size(out + body) > MAX_BYTES:
+
+    fit = _Fit(max_lines, max_bytes, today)
+    new = _new_units(new_domains, new_urls, comments)
+    if not fit.fits(units, new) and comments and (new_domains or new_urls):
         notes.append("the file would exceed Google's limits with one comment per entry; comments dropped")
-        body = _section(new_domains, new_urls, False)
-    if len(body) > budget_lines or _size(out + body) > MAX_BYTES:
+        new = _new_units(new_domains, new_urls, False)
+    if not fit.fits(units, new) and any(u.mark for u in units):
+        notes.append("the file would exceed Google's limits with a comment on each redundant line; "
+                     "those comments dropped")
+        fit.marks = False
+    moved: list[_Unit] = []
+    if not fit.fits(units, new) and any(u.redundant for u in units):
+        moved = [u for u in units if u.redundant]
+        units = [u for u in units if not u.redundant]
+        notes.append(f"still over Google's limits: {_count(len(moved), 'redundant line')} of {source} (duplicates, "
+                     f"entries a domain: line covers) moved to {overflow_name}")
+    if not fit.fits(units, new) and new_urls:
         url_sites = _sites_of_urls(new_urls)
         collapsed = sorted(set(url_sites.values()))
         notes.append(f"still over the limits: {len(new_urls):,} URLs collapsed into "
@@ -236,50 +326,185 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
             if not under_sites(site, allow_set) and not platform[site]:
                 new_domains.setdefault(site, "collapsed from URLs")
         new_urls = {u: r for u, r in new_urls.items() if platform[url_sites[u]]}
-        body = _section(new_domains, new_urls, False)
-    left_out: list[str] = []
-    if len(body) > budget_lines or _size(out + body) > MAX_BYTES:
-        # Keep the most toxic sites (the recommendation lists them first) that still fit.
-        room_lines = max(budget_lines - len(new_urls), 0)
-        room_bytes = MAX_BYTES - _size(out) - _size(list(new_urls)) - 200
-        kept: dict[str, str] = {}
-        for site, reason in new_domains.items():
-            room_lines, room_bytes = room_lines - 1, room_bytes - len(f"domain:{site}".encode()) - 1
-            if room_lines < 0 or room_bytes < 0:
-                break
-            kept[site] = reason
-        left_out = [f"domain:{site}" for site in new_domains if site not in kept]
-        new_domains = kept
-        notes.append(f"{len(left_out):,} new domain: entries do not fit beside the {len(out):,} existing lines "
-                     "within Google's limits (100,000 lines, 2 MB); the most toxic that fit were added, "
-                     "the rest are listed separately")
-        body = _section(new_domains, new_urls, False)
-    if body:
-        out += ["", f"# Added by toxiclinks on {today.isoformat()}: {len(new_domains):,} domains, "
-                f"{len(new_urls):,} URLs. Review before uploading."] + body
-    return Merged(out, list(new_domains), list(new_urls), sum(ln.kind in ("domain", "url") for ln in existing),
-                  marked, notes, left_out)
+        new = _new_units(new_domains, new_urls, False)
+    if not fit.fits(units, new):
+        units, cut = fit.fill(units, new)
+        moved += cut
+    left_out = [u.entry for u in sorted(new, key=lambda u: u.order) if u.rank < 0]
+    new = [u for u in new if u.rank >= 0]
+    added_domains = [u.entry[len("domain:"):] for u in new if u.rank == _NEW_DOMAIN]
+    added_urls = [u.entry for u in new if u.rank == _NEW_URL]
+    if left_out:
+        notes.append(f"{_count(len(left_out), 'new entry', 'new entries')} do not fit beside the existing lines "
+                     f"within Google's limits ({max_lines:,} lines, {max_bytes:,} bytes); the most toxic that fit "
+                     f"were added, the rest are listed in {overflow_name}")
+    if moved and any(u.source_line for u in moved):
+        old = sum(1 for u in moved if u.source_line)
+        notes.append(f"{_count(old, 'line')} of {source} do not fit within Google's limits with the rest; "
+                     f"they are in {overflow_name}, in their order")
+    lines = fit.lines(units, new)
+    overflow = _overflow(moved, left_out, source, today) if moved or left_out else []
+    if overflow:
+        notice = f"{MARK}what did not fit within Google's limits is in {overflow_name}"
+        if fit.room(lines, [notice]):
+            lines.append(notice)
+    return Merged(lines, added_domains, added_urls, sum(ln.kind in ("domain", "url") for ln in existing),
+                  marked, notes, left_out, overflow, sum(1 for u in moved if u.source_line), overflow_name)
 
 
-def _section(domains: dict[str, str], urls: dict[str, str], comments: bool) -> list[str]:
-    """The appended lines, with one comment per entry when ``comments``."""
-    lines: list[str] = []
-    for site, reason in sorted(domains.items()):
-        if comments and reason:
-            lines.append(f"# {_one_line(reason)}")
-        lines.append(f"domain:{site}")
-    for url, reason in sorted(urls.items()):
-        if comments and reason:
-            lines.append(f"# {_one_line(reason)}")
-        lines.append(url)
-    return lines
+def _existing_units(existing: list[Line]) -> tuple[list[_Unit], list[str]]:
+    """The existing file as units in its order, repaired or commented where needed, and the
+    ``line N: …`` notes on what was marked."""
+    units: list[_Unit] = []
+    marked: list[str] = []
+    seen: dict[str, int] = {}
+    domains: dict[str, int] = {}
+    for ln in existing:  # domain: lines anywhere in the file cover URLs before them too
+        host = ln.value if ln.kind == "domain" else ln.repair
+        if host:
+            domains.setdefault(host, ln.number)
+    for order, ln in enumerate(existing):
+        unit = _Unit(_OLD_NOTE, order, [ln.raw], source_line=ln.number)
+        entry = ""
+        if ln.kind in ("domain", "url"):
+            unit.rank, entry = (_OLD_DOMAIN if ln.kind == "domain" else _OLD_URL), f"{ln.kind}:{ln.value}"
+        elif ln.kind == "invalid" and ln.repair:
+            unit.rank, entry = _OLD_DOMAIN, f"domain:{ln.repair}"
+            unit.lines = [f"{MARK}line {ln.number} repaired on the next line ({ln.error}); it read: {ln.raw}",
+                          f"domain:{ln.repair}"]
+            marked.append(f"line {ln.number}: repaired to domain:{ln.repair} ({ln.error})")
+        elif ln.kind == "invalid":
+            shown = escape_unsafe(ln.raw) if UNSAFE_CHARACTERS.search(ln.raw) else ln.raw
+            how = "kept as a comment" + (", \\-escaped" if shown != ln.raw else "")
+            unit.lines = [f"{MARK}invalid line {ln.number} ({ln.error}), {how}: {shown}"]
+            marked.append(f"line {ln.number}: invalid: {ln.error}; kept as a comment")
+        if entry:
+            note = ""
+            if entry in seen:
+                note = f"duplicate of line {seen[entry]}"
+            elif (cover := _covering(entry, domains)):
+                note = f"covered by domain:{cover} on line {domains[cover]}"
+            seen.setdefault(entry, ln.number)
+            if note:
+                unit.redundant = True
+                unit.mark = f"{MARK}next line is redundant ({note}); kept as it was"
+                marked.append(f"line {ln.number}: {note}")
+        units.append(unit)
+    return units, marked
+
+
+def _covering(entry: str, domains: dict[str, int]) -> str | None:
+    """The ``domain:`` entry that covers an entry (``url:…`` or ``domain:…``) other than itself."""
+    kind, value = entry.split(":", 1)
+    if kind == "url":
+        return covered_by(value, domains)
+    parent = value.split(".", 1)[1] if value.count(".") > 1 else ""
+    return covered_by(parent, domains) if parent else None
+
+
+def _new_units(domains: dict[str, str], urls: dict[str, str], comments: bool) -> list[_Unit]:
+    """New entries as units: ``order`` is their rank in the recommendation (most toxic first)."""
+    units = []
+    for order, (site, reason) in enumerate(domains.items()):
+        units.append(_Unit(_NEW_DOMAIN, order, ([f"# {_one_line(reason)}"] if comments and reason else [])
+                           + [f"domain:{site}"], entry=f"domain:{site}"))
+    for order, (url, reason) in enumerate(urls.items(), start=len(domains)):
+        units.append(_Unit(_NEW_URL, order, ([f"# {_one_line(reason)}"] if comments and reason else []) + [url],
+                           entry=url))
+    return units
+
+
+@dataclass
+class _Fit:
+    """Laying out the merged file within the limits."""
+
+    max_lines: int
+    max_bytes: int
+    today: dt.date
+    marks: bool = True  # whether redundant existing lines get toxiclinks' comment
+
+    def lines(self, units: list[_Unit], new: list[_Unit]) -> list[str]:
+        """The file: existing units in their order, then the dated section of the new ones that fit
+        (rank not negative), domains then URLs, each sorted."""
+        out = [line for u in units for line in self._lines(u)]
+        new = sorted((u for u in new if u.rank >= 0), key=lambda u: (u.rank, u.entry))
+        if new:
+            domains = sum(u.rank == _NEW_DOMAIN for u in new)
+            out += ["", self.header(domains, len(new) - domains)]
+            out += [line for u in new for line in u.lines]
+        return out
+
+    def _lines(self, unit: _Unit) -> list[str]:
+        """A unit's lines in the file, with its mark when marks are kept."""
+        return [unit.mark, *unit.lines] if self.marks and unit.mark else unit.lines
+
+    def header(self, domains: int, urls: int) -> str:
+        """The comment that opens the section of new entries."""
+        return (f"# Added by toxiclinks on {self.today.isoformat()}: {domains:,} domains, "
+                f"{urls:,} URLs. Review before uploading.")
+
+    def fits(self, units: list[_Unit], new: list[_Unit]) -> bool:
+        """Whether the whole file fits."""
+        return self.room([], self.lines(units, new))
+
+    def room(self, lines: list[str], more: list[str]) -> bool:
+        """Whether ``more`` lines fit after ``lines``."""
+        return len(lines) + len(more) <= self.max_lines and _size(lines) + _size(more) <= self.max_bytes
+
+    def fill(self, units: list[_Unit], new: list[_Unit]) -> tuple[list[_Unit], list[_Unit]]:
+        """Take units in order of importance up to the first that does not fit; new units that do
+        not fit get a negative rank. Returns the existing units kept and those that are not."""
+        header = _size(["", self.header(len(new), len(new))])
+        lines = size = 0
+        taken: set[int] = set()
+        full = paid = False
+        for u in sorted([*units, *new], key=lambda u: (u.rank, u.order)):
+            extra = self._lines(u)
+            cost_lines, cost_bytes = len(extra), _size(extra)
+            if u.rank >= _NEW_DOMAIN and not paid:  # the first new entry brings the section's header
+                cost_lines, cost_bytes = cost_lines + 2, cost_bytes + header
+            full = full or lines + cost_lines > self.max_lines or size + cost_bytes > self.max_bytes
+            if full:
+                if u.rank >= _NEW_DOMAIN:
+                    u.rank = -1
+                continue
+            paid = paid or u.rank >= _NEW_DOMAIN
+            lines, size = lines + cost_lines, size + cost_bytes
+            taken.add(id(u))
+        return [u for u in units if id(u) in taken], [u for u in units if id(u) not in taken]
+
+
+def _overflow(moved: list[_Unit], left_out: list[str], source: str, today: dt.date) -> list[str]:
+    """The overflow file: the existing lines that are not in the disavow file (with their line
+    numbers where a run of them starts), then the new entries that did not fit."""
+    out = [f"{MARK}what did not fit in the disavow file within Google's limits "
+           f"({MAX_LINES:,} lines, 2 MB), {today.isoformat()}.",
+           f"{MARK}together with the disavow file it holds every line of {source} and every recommended entry."]
+    previous = -2
+    for u in sorted((u for u in moved if u.source_line), key=lambda u: u.order):
+        if u.order != previous + 1:
+            out.append(f"{MARK}from line {u.source_line:,} of {source}:")
+        out += ([u.mark] if u.mark else []) + u.lines
+        previous = u.order
+    if left_out:
+        out.append(f"{MARK}recommended entries that did not fit (most toxic first):")
+        out += left_out
+    return out
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    """``n`` and the word, in the singular or the plural."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
+    """A reason on one safe comment line."""
+    text = " ".join(text.split())[:300]
+    return escape_unsafe(text) if UNSAFE_CHARACTERS.search(text) else text
 
 
 def _size(lines: list[str]) -> int:
+    """Bytes of ``lines`` written as UTF-8, one line break each."""
     return sum(len(s.encode("utf-8")) + 1 for s in lines)
 
 

@@ -40,6 +40,7 @@ class ReportData:
     disavow_added_domains: list[str] = field(default_factory=list)
     disavow_added_urls: list[str] = field(default_factory=list)
     disavow_kept: int = 0
+    disavow_moved: int = 0  # existing lines that did not fit, written to the overflow file instead
     disavow_marked: list[str] = field(default_factory=list)
     disavow_notes: list[str] = field(default_factory=list)
     existing_disavow: str | None = None
@@ -146,8 +147,13 @@ def _disavow_section(data: ReportData) -> str:
     """What the recommended disavow file changes against the existing one."""
     parts = []
     if data.existing_disavow:
-        parts.append(f"<p>Existing file <code>{e(data.existing_disavow)}</code>: all {data.disavow_kept:,} "
-                     "entries and every comment kept, in order.</p>")
+        if data.disavow_moved:
+            parts.append(f"<p>Existing file <code>{e(data.existing_disavow)}</code>: {data.disavow_moved:,} of its "
+                         "lines do not fit within Google's limits beside the rest; they are in "
+                         "<code>disavow-overflow.txt</code>, the others in <code>disavow.txt</code>, in order.</p>")
+        else:
+            parts.append(f"<p>Existing file <code>{e(data.existing_disavow)}</code>: all {data.disavow_kept:,} "
+                         "entries and every comment kept, in order.</p>")
     else:
         parts.append("<p>No existing disavow file was given; if you already uploaded one to Google, "
                      "run again with <code>--existing-disavow</code>, because an upload replaces it.</p>")

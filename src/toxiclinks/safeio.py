@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,28 +139,195 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
         fh.write(csv_bytes(frame))
 
 
-def decode_text(data: bytes) -> tuple[str, str, int]:
+def decode_text(data: bytes) -> tuple[str, str, list[int]]:
     """Text of a small hand-made file (a disavow file, an allowlist), the encoding it was read in,
-    and the line of its first byte that is not UTF-8 (0 when none).
+    and the lines that were not UTF-8 (read as Windows-1252; empty when none).
 
     UTF-8 with or without a byte-order mark; UTF-16 by its mark or by the NUL bytes of ASCII text
-    in it (Windows Notepad's "Unicode"); otherwise Windows-1252, which decodes any byte. Raises
-    ``ValueError`` for binary data: more than 1 byte in 20 of the start a control character (text
-    has next to none; a stray NUL on one line is that line's problem, not the file's).
+    in it (Windows Notepad's "Unicode"); otherwise line by line: UTF-8 where a line is valid UTF-8,
+    Windows-1252 (which decodes any byte) where it is not, so one pasted Windows line does not turn
+    the UTF-8 lines around it into mojibake. Raises ``ValueError`` for binary data: more than 1 byte
+    in 20 of the start a control character (text has next to none; a stray NUL on one line is that
+    line's problem, not the file's).
     """
     head = data[:4096]
     encoding = utf16_encoding(head)
     if encoding:
-        return data.decode(encoding, errors="replace"), encoding, 0
-    if sum(head.count(bytes([c])) for c in _CONTROL_BYTES) > len(head) // 20:
+        return data.decode(encoding, errors="replace"), encoding, []
+    if looks_binary(head):
         raise ValueError("binary data")
+    data = data.removeprefix(codecs.BOM_UTF8)
+    text, fallback = decode_lines(data, line_break_of(data))
+    return text, ("utf-8" if not fallback else BY_LINE), fallback
+
+
+#: The encoding of text decoded by :func:`decode_lines` when some lines were not UTF-8.
+BY_LINE = "utf-8, else windows-1252 line by line"
+
+
+def decode_lines(data: bytes, line_break: bytes = b"\n", first_line: int = 1) -> tuple[str, list[int]]:
+    """``data`` decoded line by line: UTF-8 where a line is valid UTF-8, else Windows-1252 (its few
+    undefined bytes as U+FFFD); and the numbers of the lines that needed Windows-1252, counting
+    from ``first_line`` (lines end at the one byte ``line_break``).
+
+    The lines that cannot be UTF-8 are found in one vectorised pass over the bytes, and runs of
+    lines are decoded together: a Windows-1252 export of a million lines is not a million
+    decoder calls.
+    """
     try:
-        return data.decode("utf-8-sig"), "utf-8", 0
-    except UnicodeDecodeError as exc:
-        return data.decode("cp1252", errors="replace"), "cp1252", data[: exc.start].count(b"\n") + 1
+        return codecs.utf_8_decode(data, "strict", True)[0], []
+    except UnicodeDecodeError:
+        pass
+    arr = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(arr == line_break[0])
+    starts = np.concatenate([[0], breaks + 1])
+    stops = np.append(breaks, len(arr))  # each line's end, before its line break
+    bad = np.unique(np.searchsorted(breaks, _not_utf8(arr)))
+    parts: list[str] = []
+    fallback: list[int] = []
+    done = 0  # lines decoded so far
+    runs = np.split(bad, np.flatnonzero(np.diff(bad) != 1) + 1) if len(bad) else []
+    for run in runs:
+        first, last = int(run[0]), int(run[-1])
+        if first > done:  # the lines before the run: UTF-8 (one call; line by line if that fails)
+            parts.append(_utf8_lines(data, starts, stops, done, first - 1, line_break, fallback, first_line))
+            parts.append(line_break.decode())
+        parts.append(data[starts[first]:stops[last]].decode("cp1252", errors="replace"))
+        fallback.extend(range(first + first_line, last + first_line + 1))
+        done = last + 1
+        if done < len(starts):
+            parts.append(line_break.decode())
+    if done < len(starts):
+        parts.append(_utf8_lines(data, starts, stops, done, len(starts) - 1, line_break, fallback, first_line))
+    return "".join(parts), sorted(fallback)
+
+
+def _not_utf8(arr: np.ndarray) -> np.ndarray:
+    """Positions of bytes that break UTF-8's structure: a lead byte no valid sequence starts with or
+    without its continuation bytes, a continuation byte without its lead. (Overlong forms and
+    surrogates pass; the decoder catches those.)"""
+    pos = np.flatnonzero(arr >= 0x80)
+    if not len(pos):
+        return pos
+    byte = arr[pos]
+    cont = (byte & 0xC0) == 0x80
+    need = np.select([byte >= 0xF0, byte >= 0xE0, byte >= 0xC2], [3, 2, 1], 0)
+    broken = ~cont & ((byte < 0xC2) | (byte > 0xF4))
+    claimed = np.zeros(len(arr), dtype=bool)
+    for k in (1, 2, 3):
+        lead = np.flatnonzero(~cont & ~broken & (need >= k))
+        target = pos[lead] + k
+        ok = target < len(arr)
+        ok[ok] = (arr[target[ok]] & 0xC0) == 0x80
+        broken[lead[~ok]] = True
+        claimed[target[ok]] = True
+    broken |= cont & ~claimed[pos]
+    return pos[broken]
+
+
+def _utf8_lines(data: bytes, starts: np.ndarray, stops: np.ndarray, first: int, last: int,
+                line_break: bytes, fallback: list[int], first_line: int) -> str:
+    """Lines ``first``..``last`` (0-based, inclusive) as UTF-8, or line by line with the Windows-1252
+    fallback when some are not (an overlong form or a surrogate, which :func:`_not_utf8` passes)."""
+    chunk = data[starts[first]:stops[last]]
+    try:
+        return chunk.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    out = []
+    for number, line in enumerate(chunk.split(line_break), start=first + first_line):
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(line.decode("cp1252", errors="replace"))
+            fallback.append(number)
+    return line_break.decode().join(out)
+
+
+def line_break_of(text: bytes | str) -> bytes | str:
+    """How lines end in ``text``: LF (also for CRLF), or CR in a file without any LF (classic Mac)."""
+    lf, cr = ("\n", "\r") if isinstance(text, str) else (b"\n", b"\r")
+    return cr if lf not in text and cr in text else lf
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` without their ends. Lines end at LF or CRLF, or at CR in a file without
+    any LF (classic Mac); no other character ends a line (``str.splitlines`` also breaks at U+2028,
+    U+0085, form feeds and more, which would cut a URL in two)."""
+    if not text:
+        return []
+    if line_break_of(text) == "\r":
+        lines = text.split("\r")
+    else:
+        lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    if lines[-1] == "":
+        lines.pop()  # the end of the last line, not an empty line after it
+    return lines
+
+
+#: Characters that some reader of a text file takes for a line break (CR, VT, FF, FS, GS, RS,
+#: NEL, U+2028, U+2029) or that no hand-made text holds (other C0 and C1 controls, DEL); tab is fine.
+UNSAFE_CHARACTERS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_unsafe(text: str) -> str:
+    """``text`` with backslashes doubled and each :data:`UNSAFE_CHARACTERS` character written as a
+    Python escape (``\\r``, ``\\x0c``, ``\\u2028``), so that it fits on one safe line."""
+    return UNSAFE_CHARACTERS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"),
+                                 text.replace("\\", "\\\\"))
+
+
+def unescape_unsafe(text: str) -> str:
+    """The inverse of :func:`escape_unsafe`."""
+    return re.sub(r"\\(\\|x[0-9a-f]{2}|u[0-9a-f]{4}|[rnt])",
+                  lambda m: m.group(1) if m.group(1) == "\\" else m.group().encode().decode("unicode_escape"),
+                  text)
+
+
+def input_problem(path: str | Path, what: str, missing: str = "") -> str | None:
+    """Why ``path`` cannot be read as an input file (``what`` names it: "disavow file"), or None;
+    ``missing`` is the message for a path that does not exist (default "no such <what>").
+
+    A named pipe or device is refused rather than opened: reading it would wait for a writer, or
+    never end.
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return (missing or f"no such {what}") + (" (a symbolic link to a missing file)" if path.is_symlink() else "")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a loop of symbolic links, not {_article(what)} {what}"
+        return f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return f"is a folder, not {_article(what)} {what}"
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+        return f"is {kind}, not a regular file; copy what it holds into a file and pass that file"
+    return None
+
+
+def _article(word: str) -> str:
+    """'a' or 'an' before ``word``."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name the same file (through links and symbolic links too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): compare where they would be
+        return Path(a).resolve() == Path(b).resolve()
 
 
 _CONTROL_BYTES = (*range(0, 9), *range(14, 32), 127)
+
+
+def looks_binary(head: bytes) -> bool:
+    """Whether a file's first bytes (not UTF-16) are binary data: more than 1 in 20 a control
+    character. Text has next to none; a stray NUL on one line is that line's problem, not the file's."""
+    return sum(head.count(bytes([c])) for c in _CONTROL_BYTES) > len(head) // 20
 
 
 def utf16_encoding(head: bytes) -> str | None:

@@ -31,7 +31,9 @@ _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # no port, a path of printable ASCII without fragments or spaces, not ending in an empty query
 # ("?"), which the normaliser drops. Lengths are checked apart (see _normalize_urls).
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
-_CANONICAL_URL = (rf"^https?://{_LABEL}(?:\.{_LABEL})+"
+# A label with a letter: the last label of a name (an all-digit one makes an IPv4 address, checked apart).
+_TOP_LABEL = r"(?:[a-z0-9_][a-z0-9_-]*)?[a-z](?:[a-z0-9_-]*[a-z0-9_])?"
+_CANONICAL_URL = (rf"^https?://(?:{_LABEL}\.)+{_TOP_LABEL}"
                   r"/(?:[!$&'()*+,\-./0-9:;=?@A-Z_a-z~%]*[!$&'()*+,\-./0-9:;=@A-Z_a-z~%])?$")
 _OPAQUE_SCHEME_RE = re.compile(r"^(javascript|mailto|data|tel|file|about|vbscript|ftp|news|irc):", re.I)
 _HOST_OK = re.compile(r"^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$")
@@ -109,6 +111,11 @@ def normalize_host(host: str) -> str:
         raise URLError(f"host {host!r} is not a valid domain name")
     if "." not in host:
         raise URLError(f"host {host!r} has no dot, so it is not a public web site")
+    if host.rsplit(".", 1)[-1].isdigit():  # no top-level domain is a number: an IPv4 address, or nothing
+        try:
+            return str(ipaddress.IPv4Address(host))
+        except ValueError:
+            raise URLError(f"host {host!r} is not a valid IPv4 address, and no domain name ends in a number") from None
     return host
 
 
