@@ -8,7 +8,16 @@ import pytest
 
 from tests.disavow_lines import missing_lines, problems_of
 from toxiclinks.cli import main
-from toxiclinks.disavow import MAX_BYTES, MAX_LINES, Recommendation, merge, parse, parse_line, read, validate
+from toxiclinks.disavow import (
+    MAX_BYTES,
+    MAX_LINES,
+    Recommendation,
+    merge,
+    parse,
+    parse_line,
+    read,
+    validate,
+)
 from toxiclinks.errors import DisavowError
 
 EXISTING = """# Disavow file for example.com

@@ -20,6 +20,7 @@ from tests.exports import (
 )
 from toxiclinks import EmptyInputError, EncodingError, UnknownFormatError, read_export
 from toxiclinks.cli import main
+from toxiclinks.errors import InputError
 from toxiclinks.schema import COLUMNS
 
 
@@ -414,18 +415,19 @@ def test_vectorised_host_split_matches_the_trie_walk_and_tldextract():
     assert parts["1.2.3.4"].is_ip and parts["1.2.3.4"].suffix == ""
 
 
-def test_bad_bytes_after_the_sniffed_sample_are_replaced_reported_and_lose_no_row(tmp_path):
-    rows = [ahrefs_row(Referring_page_URL=f"https://site{i}.example.org/p", Anchor=f"anchor {i}")
+def test_bad_bytes_after_the_sniffed_sample_are_read_as_windows_1252_named_and_lose_no_row(tmp_path):
+    rows = [ahrefs_row(Referring_page_URL=f"https://site{i}.example.org/p", Anchor=f"anchor {i} — ü")
             for i in range(3000)]
     path = write_csv(tmp_path / "late.csv", AHREFS_HEADER, rows)
     data = path.read_bytes()
-    cut = data.index(b"anchor 2500")
-    path.write_bytes(data[:cut] + b"anchor \xff\xfe" + data[cut + len(b"anchor "):])
+    cut = data.index("anchor 2500 — ü".encode())
+    path.write_bytes(data[:cut] + "anchor 2500 — ü".encode("cp1252") + data[cut + len("anchor 2500 — ü".encode()):])
     assert cut > 256 * 1024  # past the part the encoding sniffer reads
     result = read_export(path)
     assert len(result.links) == 3000 and len(result.rejects) == 0
-    assert (result.links["anchor"] == "anchor \ufffd\ufffd2500").sum() == 1
-    assert any("not valid utf-8" in p for p in result.problems)
+    assert (result.links["anchor"] == [f"anchor {i} — ü" for i in range(3000)]).all()  # every line as written
+    assert [p for p in result.problems if "UTF-8" in p] == [
+        "line 2,502: not valid UTF-8; read as Windows-1252 (as Excel on Windows saves it), the other lines as UTF-8"]
 
 
 def test_large_files_infer_types_but_keep_text_columns_as_text(tmp_path, monkeypatch):
@@ -584,3 +586,89 @@ def test_parser_rejects_survive_worker_threads_silencing_warnings(tmp_path, monk
     assert sorted(rejects["line"]) == bad  # every bad row reported, none lost
     assert len(links) + len(rejects) == 400
     assert list(links["source_row"]) == [i + 1 for i in range(400) if i % 9 != 4]
+
+
+@pytest.mark.parametrize("quoting, newline", [(csv.QUOTE_MINIMAL, "\n"), (csv.QUOTE_ALL, "\n"),
+                                              (csv.QUOTE_MINIMAL, "\r\n")])
+def test_a_cr_inside_a_cell_stays_in_its_row(tmp_path, quoting, newline):
+    """Python's csv module writes a cell holding a bare CR unquoted when rows end in LF: the parser
+    ended the row at the CR, losing the rest of it, adding a false reject and shifting every later
+    row's number."""
+    rows = [ahrefs_row(Referring_page_URL=f"https://site{i}.example.com/p", Anchor="foo\rbar" if i == 2 else f"a{i}",
+                       Right_context="right context") for i in range(5)]
+    path = write_csv(tmp_path / "cr.csv", AHREFS_HEADER, rows, quoting=quoting, newline=newline)
+    result = read_export(path)
+    assert len(result.rejects) == 0 and not [p for p in result.problems if "parsed" in p]
+    assert list(result.links["source_row"]) == [1, 2, 3, 4, 5]
+    assert list(result.links["anchor"]) == ["a0", "a1", "foo\rbar", "a3", "a4"]
+    assert list(result.links["right_context"]) == ["right context"] * 5
+    assert (result.links["domain_rating"] == 31).all()
+
+
+def test_a_cr_inside_a_line_of_a_url_list_is_that_lines_problem_and_classic_mac_files_end_lines_at_cr(tmp_path):
+    listed = tmp_path / "list.txt"
+    listed.write_bytes(b"https://a.example.com/\nhttps://b.example.com/x\ry\nhttps://c.example.com/\n")
+    result = read_export(listed)
+    assert list(result.links["source_url"]) == ["https://a.example.com/", "https://c.example.com/"]
+    assert list(result.rejects["line"]) == [2] and "control characters" in result.rejects["reason"].iloc[0]
+    mac = write_csv(tmp_path / "mac.csv", AHREFS_HEADER, [ahrefs_row(Anchor=f"a{i}") for i in range(3)], newline="\r")
+    result = read_export(mac)
+    assert list(result.links["anchor"]) == ["a0", "a1", "a2"] and list(result.links["source_row"]) == [1, 2, 3]
+
+
+def test_a_mixed_encoding_export_is_decoded_line_by_line(tmp_path):
+    """UTF-8 rows with one row saved in Windows-1252: the whole file was read as Windows-1252, so the
+    UTF-8 rows came out as mojibake, and the note named only the first bad line."""
+    anchors = ["Пример анкора", "Größe übersicht", "café crème", "straße", "обзор"]
+    rows = [ahrefs_row(Referring_page_URL=f"https://site{i}.example.com/", Anchor=anchor)
+            for i, anchor in enumerate(anchors)]
+    path = write_csv(tmp_path / "mixed.csv", AHREFS_HEADER, rows)
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = lines[3].decode().encode("cp1252")  # the row of "café crème" (line 4)
+    path.write_bytes(b"\n".join(lines))
+    result = read_export(path)
+    assert list(result.links["anchor"]) == anchors and len(result.rejects) == 0
+    assert [p for p in result.problems if "UTF-8" in p] == [
+        "line 4: not valid UTF-8; read as Windows-1252 (as Excel on Windows saves it), the other lines as UTF-8"]
+
+
+def test_nul_bytes_cost_their_row_wherever_they_are(tmp_path):
+    """A NUL in the first 4 KB rejected the whole file as binary; one further on went into the link
+    table as it was. Either way it is its row's problem: rejected with its line and column."""
+    rows = [ahrefs_row(Referring_page_URL=f"https://site{i}.example.com/", Anchor="x\x00y" if i in (1, 400) else "ok")
+            for i in range(500)]
+    path = write_csv(tmp_path / "nul.csv", AHREFS_HEADER, rows)
+    assert path.read_bytes().index(b"\x00") < 4096 < path.read_bytes().rindex(b"\x00")
+    result = read_export(path)
+    assert len(result.links) == 498 and not result.links["anchor"].str.contains("\x00").any()
+    assert list(result.rejects["line"]) == [3, 402] and set(result.rejects["column"]) == {"Anchor"}
+    assert result.rejects["reason"].str.contains("NUL byte").all()
+
+
+def test_special_files_are_named_for_what_they_are_and_a_pipe_is_not_waited_on(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    fifo = tmp_path / "links.csv"
+    os.mkfifo(fifo)
+    proc = subprocess.run([sys.executable, "-m", "toxiclinks.cli", "inspect", str(fifo)], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and "is a named pipe (FIFO), not a regular file" in proc.stderr
+    loop = tmp_path / "loop.csv"
+    loop.symlink_to(loop)
+    empty_zip = tmp_path / "empty.zip"
+    zipfile.ZipFile(empty_zip, "w").close()
+    for path, message in ((loop, "a loop of symbolic links"), (empty_zip, "zip archive holds no files")):
+        with pytest.raises(InputError, match=message):
+            read_export(path)
+
+
+def test_a_host_ending_in_a_number_must_be_an_ip_address(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_text("http://999.999.999.999/\nhttp://203.0.113.7/page\nhttp://a.b.42/\n")
+    result = read_export(path)
+    assert list(result.links["source_url"]) == ["http://203.0.113.7/page"]
+    assert list(result.rejects["line"]) == [1, 3]
+    assert result.rejects["reason"].str.contains("not a valid IPv4 address").all()

@@ -34,7 +34,15 @@ import pyarrow.compute as pc
 
 from . import formats, schema
 from .errors import EmptyInputError, EncodingError, InputError, UnknownFormatError
-from .safeio import utf16_encoding
+from .safeio import (
+    BY_LINE,
+    decode_lines,
+    input_problem,
+    line_break_of,
+    looks_binary,
+    split_lines,
+    utf16_encoding,
+)
 from .urls import (
     arrow_strings,
     host_of,
@@ -71,6 +79,13 @@ class Detected:
     header: list[str]
     compression: str | None
     notes: list[str] = field(default_factory=list)
+    line_break: str = "\n"  # "\r" in a file whose lines end in CR alone (classic Mac)
+    # Found by _scan: a blank line with rows after it; and, when CRs stand inside lines of a file
+    # whose lines end in LF or CRLF, the character they are read as (the CRs are data).
+    scanned: bool = False
+    inner_blank: bool = False
+    lone_cr: str = ""
+    fallback_lines: set[int] = field(default_factory=set)  # lines read as Windows-1252 (BY_LINE)
 
 
 @dataclass
@@ -97,6 +112,9 @@ def _open_binary(path: Path) -> tuple[io.BufferedIOBase, str | None]:
         magic = fh.read(4)
     if magic[:2] == b"\x1f\x8b":
         return gzip.open(path, "rb"), "gzip"  # type: ignore[return-value]
+    if magic == b"PK\x05\x06":  # the end record of an archive, and nothing before it
+        raise InputError("zip archive holds no files; toxiclinks reads a zip with exactly one export inside",
+                         path=str(path))
     if magic == b"PK\x03\x04":
         try:
             archive = zipfile.ZipFile(path)
@@ -112,7 +130,11 @@ def _open_binary(path: Path) -> tuple[io.BufferedIOBase, str | None]:
 
 
 def _sniff_encoding(sample: bytes, path: str, notes: list[str]) -> str:
-    """Pick the encoding from the BOM or the bytes; raise EncodingError for binary data."""
+    """Pick the encoding from the BOM or the bytes; raise EncodingError for binary data.
+
+    A sample that is not all UTF-8 gives :data:`BY_LINE`: each line is read as UTF-8 if it is
+    valid UTF-8, else as Windows-1252 (as Excel on Windows saves it), and named in a note.
+    """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     utf16 = utf16_encoding(sample[:4096])
@@ -120,18 +142,15 @@ def _sniff_encoding(sample: bytes, path: str, notes: list[str]) -> str:
         if utf16 != "utf-16":
             notes.append(f"UTF-16{utf16[-2:].upper()} without a byte-order mark")
         return utf16
-    if b"\x00" in sample[:4096]:
-        raise EncodingError("this is a binary file (it contains NUL bytes), not a CSV or text "
+    if looks_binary(sample[:4096]):
+        raise EncodingError("this is a binary file (control bytes throughout), not a CSV or text "
                             "export; export the backlinks again as CSV", path=path)
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         decoder.decode(sample, final=False)
         return "utf-8"
-    except UnicodeDecodeError as exc:
-        line = sample[: exc.start].count(b"\n") + 1
-        notes.append(f"not valid UTF-8 (first bad byte on line {line}); read as Windows-1252, "
-                     "as Excel on Windows saves it")
-        return "cp1252"
+    except UnicodeDecodeError:
+        return BY_LINE
 
 
 def _split_line(line: str, delimiter: str) -> list[str]:
@@ -165,10 +184,9 @@ def detect(path: str | Path, format: str | None = None) -> Detected:
     ``format`` forces one of :data:`toxiclinks.formats.BY_NAME` instead of detecting it.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError("no such file", path=str(path))
-    if path.is_dir():
-        raise InputError("is a folder, not an export file", path=str(path))
+    problem = input_problem(path, "export file", missing="no such file")
+    if problem:
+        raise InputError(problem, path=str(path))
     notes: list[str] = []
     fh, compression = _open_binary(path)
     try:
@@ -179,8 +197,10 @@ def detect(path: str | Path, format: str | None = None) -> Detected:
     if not sample.strip(b" \t\r\n\x00" + codecs.BOM_UTF8 + codecs.BOM_UTF16_LE):
         raise EmptyInputError("file is empty", path=str(path))
     encoding = _sniff_encoding(sample, str(path), notes)
-    text = sample.decode(encoding, errors="replace")
-    lines = text.splitlines()
+    text = (decode_lines(sample, line_break_of(sample))[0] if encoding == BY_LINE
+            else sample.decode(encoding, errors="replace"))
+    line_break = line_break_of(text)
+    lines = split_lines(text)
     if len(sample) == _SAMPLE_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line of the sample may be cut in half
     forced = None
@@ -205,10 +225,10 @@ def detect(path: str | Path, format: str | None = None) -> Detected:
                 if number > 1:
                     notes.append(f"header found on line {number}; lines before it skipped")
                 return Detected(str(path), found[0], found[1], encoding, delimiter, number,
-                                header, compression, notes)
+                                header, compression, notes, line_break)
     if forced is formats.URL_LIST or (forced is None and _looks_like_url_list(lines[:50])):
         return Detected(str(path), formats.URL_LIST, {"source_url": "<line>"}, encoding, "\n", 0,
-                        [], compression, notes)
+                        [], compression, notes, line_break)
     known = "; ".join(f"{f.name} ({f.label})" for f in formats.FORMATS)
     shown = first_text[:300] + ("…" if len(first_text) > 300 else "")
     what = f"--format {forced.name}: no source URL column" if forced else "unknown export format"
@@ -245,6 +265,7 @@ def iter_export(path: str | Path, format: str | None = None, *, chunk_rows: int 
     det = detected or detect(path, format)
     problems = problems if problems is not None else []
     problems.extend(det.notes)
+    _scan(det)
     stats = _ValueStats()
     rows_seen = yielded = 0
     cut: dict[int, int] = {}  # data records set aside for a stray quote → their physical lines
@@ -270,7 +291,21 @@ def iter_export(path: str | Path, format: str | None = None, *, chunk_rows: int 
             cut[record] = line
     if rows_seen == 0 and det.format is not formats.URL_LIST:
         problems.append("the file has a header but no data rows")
+    if det.fallback_lines:
+        problems.append(fallback_note(sorted(det.fallback_lines)))
     problems.extend(stats.messages())
+
+
+#: Lines named one by one in a note; the rest are counted.
+_NAMED_LINES = 50
+
+
+def fallback_note(lines: list[int]) -> str:
+    """The note naming the lines that were not UTF-8 and were read as Windows-1252."""
+    named = ", ".join(f"{n:,}" for n in lines[:_NAMED_LINES])
+    more = f" and {len(lines) - _NAMED_LINES:,} more" if len(lines) > _NAMED_LINES else ""
+    return (f"line{'s' if len(lines) > 1 else ''} {named}{more}: not valid UTF-8; read as Windows-1252 "
+            "(as Excel on Windows saves it), the other lines as UTF-8")
 
 
 #: Threads that canonicalise chunks while the next ones are parsed.
@@ -319,9 +354,10 @@ def _iter_csv(det: Detected, chunk_rows: int, problems: list[str], cut: dict[int
               ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Chunks of raw string cells, and rows the CSV parser had to skip (as rejects).
 
-    Bytes are decoded strictly first (the C parser's fast path); if an undecodable byte turns up
-    past the sniffed sample, the file is read again with U+FFFD replacements from the chunk where
-    it happened, and that is reported.
+    Bytes are decoded strictly first (the C parser's fast path); if a byte that is not UTF-8 turns
+    up past the sniffed sample, the file is read again line by line (:data:`BY_LINE`) from the
+    chunk where it happened, and the lines read as Windows-1252 are named. (Bytes that are not
+    UTF-16 in a UTF-16 file are read as U+FFFD, and that is reported.)
 
     A stray quote (one that opens a cell and never closes, or closes only at a later row's
     quote) would join the rows after it into one cell. The parser says so, or
@@ -341,8 +377,11 @@ def _iter_csv(det: Detected, chunk_rows: int, problems: list[str], cut: dict[int
         except UnicodeError as exc:
             if errors == "replace":
                 raise EncodingError(f"cannot decode as {det.encoding}: {exc}", path=det.path) from None
+            if det.encoding.startswith("utf-8"):
+                det.encoding = BY_LINE  # the lines that are not UTF-8 are named at the end
+                continue
             note = (f"bytes that are not valid {det.encoding} after record {yielded * chunk_rows:,} "
-                    f"({exc.reason}); they were read as U+FFFD")
+                    f"({getattr(exc, 'reason', exc)}); they were read as U+FFFD")
             if note not in problems:  # a restart for a stray quote meets them again
                 problems.append(note)
         except pd.errors.ParserError as exc:
@@ -399,7 +438,7 @@ def _blank_records(det: Detected, cut: dict[int, int]) -> list[int]:
     """Data records (1-based) that are blank lines between rows (empty, or spaces and tabs only):
     the parser passes over them, but the rows after them keep their numbers (the line below the
     header is record 1). Lines set aside for a stray quote are records of their own (``cut``)."""
-    if not _has_inner_blank_line(det):
+    if not det.inner_blank:
         return []
     blanks = []
     with _records(det, cut, below_header=True) as reader:
@@ -410,26 +449,69 @@ def _blank_records(det: Detected, cut: dict[int, int]) -> list[int]:
     return blanks
 
 
-def _has_inner_blank_line(det: Detected) -> bool:
-    """Whether a blank line has a non-blank line after it (trailing blank lines change no number):
-    a fast scan in 4 MB blocks (~0.3 s for 350 MB; mapping the file instead counted all of it in
-    the audit's memory), so the exact one in :func:`_blank_records` runs only for such files."""
+#: Characters that CRs inside lines are read as (noncharacters: no export holds them; the first
+#: one the file does not hold is used), so that the parser does not take them for line ends.
+_STAND_INS = ("\ufdd0", "\ufdd1", "\ufdd2", "\ufdd3")
+
+
+def _scan(det: Detected) -> None:
+    """One pass over the file in 4 MB blocks (mapping it instead counted all of it in the audit's
+    memory; ~0.3 s for 350 MB), once per reading. It finds:
+
+    - whether a blank line has a non-blank line after it (trailing blank lines change no number),
+      so the exact count in :func:`_blank_records` runs only for such files;
+    - whether a CR stands inside a line of a file whose lines end in LF or CRLF. Such a CR is
+      data (the csv module writes a cell holding one unquoted), but the parser would end the row
+      there: it is read as a stand-in character the file does not hold, and put back in the cells.
+    """
+    if det.scanned:
+        return
     as_bytes = not det.encoding.lower().startswith("utf-16")  # line breaks are single bytes
-    stream = _open_binary(Path(det.path))[0] if as_bytes else _text_stream(det)
-    blank = re.compile(rb"\n[ \t]*\r?\n" if as_bytes else r"\n[ \t]*\r?\n")
-    space = b" \t\r\n" if as_bytes else " \t\r\n"
-    pending = False  # a blank line seen, with only blank lines after it so far
+    raw = _open_binary(Path(det.path))[0]
+    stream = raw if as_bytes else io.TextIOWrapper(raw, encoding=det.encoding, errors="replace", newline="")
+
+    def literal(text: str):
+        return text.encode() if as_bytes else text
+
+    cr, lf, crlf = literal("\r"), literal("\n"), literal("\r\n")
+    blank = re.compile(literal(r"\n[ \t]*\r?\n" if det.line_break == "\n" else r"\r[ \t]*\r"))
+    space = literal(" \t\r\n")
+    pending = inner = lone = after_cr = False  # pending: a blank line seen, only blank lines after it so far
     with stream:
         tail = stream.read(0)
         while block := stream.read(1 << 22):
-            if pending and block.strip(space):
-                return True
+            if not inner:
+                if pending and block.strip(space):
+                    inner = True
+                data = tail + block
+                found = blank.search(data)
+                if found and data[found.end():].strip(space):
+                    inner = True
+                pending, tail = pending or found is not None, data[-64:]
+            if det.line_break == "\n" and not lone:
+                ends_cr = block.endswith(cr)
+                lone = ((after_cr and not block.startswith(lf))
+                        or block.count(cr) - block.count(crlf) - ends_cr > 0)
+                after_cr = ends_cr
+    det.scanned, det.inner_blank = True, inner
+    if lone:
+        det.lone_cr = _absent_stand_in(det)
+
+
+def _absent_stand_in(det: Detected) -> str:
+    """The first of :data:`_STAND_INS` that the file does not hold ("" if it holds them all: then
+    its CRs end rows, as they did before); a second pass, only over files with CRs inside lines."""
+    as_bytes = not det.encoding.lower().startswith("utf-16")
+    raw = _open_binary(Path(det.path))[0]
+    stream = raw if as_bytes else io.TextIOWrapper(raw, encoding=det.encoding, errors="replace", newline="")
+    candidates = {(c.encode() if as_bytes else c): c for c in _STAND_INS}
+    with stream:
+        tail = stream.read(0)
+        while candidates and (block := stream.read(1 << 22)):
             data = tail + block
-            found = blank.search(data)
-            if found and data[found.end():].strip(space):
-                return True
-            pending, tail = pending or found is not None, data[-64:]
-    return False
+            candidates = {code: c for code, c in candidates.items() if code not in data}
+            tail = data[-4:]
+    return next(iter(candidates.values()), "")
 
 
 _UNTERMINATED_RE = re.compile(r"EOF inside string starting at row (\d+)")
@@ -481,14 +563,15 @@ def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str
     ``cut`` are blanked out (the parser passes over blank lines) and given as rejects instead.
     ``blanks`` are the records of blank lines, which keep their numbers but give no row."""
     path = Path(det.path)
+    encoding = det.encoding
     if det.format is formats.BING or det.format is formats.BING_DOMAINS:
         # Bing writes an anchor made of one double quote as `""",` (invalid CSV): repair it.
-        with _text_stream(det) as text:
+        with _text_stream(det, errors) as text:
             source: io.IOBase = io.StringIO(re.sub(r'(^|,)""",', r'\1"""",', text.read(), flags=re.M))
     elif cut:
         source = _text_stream(det, errors)
     else:
-        source = _open_binary(path)[0]  # the C parser decodes bytes faster than a Python text stream
+        source, encoding = _source(det, errors)  # the C parser decodes bytes faster than a Python text stream
     if cut:
         source = _CutLines(source, set(cut.values()))
     # Small files read their text columns as exact strings ("007" stays "007"). Large ones let the
@@ -503,7 +586,7 @@ def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str
                     source, sep=det.delimiter, header=0, skiprows=det.header_line - 1,
                     dtype={h: str for h in text_headers} if exact else None, keep_default_na=False,
                     na_filter=False, chunksize=chunk_rows, engine="c", on_bad_lines="warn",
-                    skip_blank_lines=True, index_col=False, encoding=det.encoding, encoding_errors=errors,
+                    skip_blank_lines=True, index_col=False, encoding=encoding, encoding_errors=errors,
                     low_memory=False,
                 )
             offset = 0
@@ -525,6 +608,8 @@ def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str
                 shift = np.searchsorted(skipped_records - np.arange(len(skipped_records)), parsed,
                                         side="right")
                 chunk.index = pd.Index(parsed + shift - 1)
+                if det.lone_cr:
+                    _restore_crs(chunk, det.lone_cr)
                 due = [record for record in uncut if not len(chunk) or record <= chunk.index[-1] + 1]
                 if due:
                     skipped = pd.concat([skipped, _cut_rows(det, cut, due)], ignore_index=True)
@@ -570,10 +655,88 @@ def _as_text(col: pd.Series) -> pd.Series:
 
 
 def _text_stream(det: Detected, errors: str = "replace") -> io.TextIOBase:
-    """The file as text in its detected encoding; undecodable bytes become U+FFFD (reported) unless
-    ``errors`` is ``"strict"``."""
-    fh, _ = _open_binary(Path(det.path))
-    return io.TextIOWrapper(fh, encoding=det.encoding, errors=errors, newline="")
+    """The file as text as the parser reads it (see :func:`_source`); undecodable bytes become
+    U+FFFD unless ``errors`` is ``"strict"``."""
+    fh, encoding = _source(det, errors)
+    return io.TextIOWrapper(fh, encoding=encoding, errors=errors, newline="")
+
+
+def _source(det: Detected, errors: str = "strict") -> tuple[io.BufferedIOBase, str]:
+    """The bytes the parser reads, and their encoding: the file itself (decompressed), or, when it
+    must be decoded line by line or holds CRs inside lines, the file transcoded to UTF-8."""
+    raw, _ = _open_binary(Path(det.path))
+    if det.encoding != BY_LINE and not det.lone_cr:
+        return raw, det.encoding
+    return io.BufferedReader(_Transcoded(raw, det, errors), 1 << 16), "utf-8"
+
+
+class _Transcoded(io.RawIOBase):
+    """A file as UTF-8 bytes: decoded in its encoding, or line by line (:data:`BY_LINE`: each line
+    that is not UTF-8 read as Windows-1252 and its number added to ``det.fallback_lines``), with
+    each CR inside a line replaced by ``det.lone_cr`` when that is set."""
+
+    _BLOCK = 1 << 20
+
+    def __init__(self, raw: io.BufferedIOBase, det: Detected, errors: str) -> None:
+        super().__init__()
+        self._raw, self._det = raw, det
+        self._by_line = det.encoding == BY_LINE
+        self._decoder = None if self._by_line else codecs.getincrementaldecoder(det.encoding)(errors)
+        self._break = det.line_break.encode()
+        self._line = 1  # number of the next line to decode (BY_LINE)
+        self._carry = b""  # the start of a line not ended yet (BY_LINE)
+        self._cr = ""  # a CR at the end of the text so far, until what follows it is known
+        self._out, self._pos, self._done, self._started = b"", 0, False, False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._pos >= len(self._out) and not self._done:
+            self._fill()
+        n = min(len(buffer), len(self._out) - self._pos)
+        buffer[:n] = self._out[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def _fill(self) -> None:
+        """Decode the next block of the file into ``_out``."""
+        block = self._raw.read(self._BLOCK)
+        final = not block
+        if self._by_line:
+            data = self._carry + block
+            cut = len(data) if final else data.rfind(self._break) + 1
+            data, self._carry = data[:cut], data[cut:]
+            if data and not self._started:
+                data, self._started = data.removeprefix(codecs.BOM_UTF8), True
+            text, fallback = decode_lines(data, self._break, self._line)
+            self._det.fallback_lines.update(fallback)
+            self._line += data.count(self._break)
+        else:
+            text = self._decoder.decode(block, final)
+        if self._det.lone_cr:
+            text, self._cr = self._cr + text, ""
+            if text.endswith("\r") and not final:
+                text, self._cr = text[:-1], "\r"
+            text = _LONE_CR.sub(self._det.lone_cr, text)
+        self._out, self._pos, self._done = text.encode("utf-8"), 0, final
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+_LONE_CR = re.compile("\r(?!\n)")
+
+
+def _restore_crs(chunk: pd.DataFrame, stand_in: str) -> None:
+    """Put back the CRs that were read as ``stand_in`` (see :func:`_scan`)."""
+    for name in chunk.columns:
+        col = chunk[name]
+        if _is_text(col):
+            has = col.str.contains(stand_in, regex=False).fillna(False).to_numpy(bool)
+            if has.any():
+                chunk.loc[has, name] = col[has].str.replace(stand_in, "\r", regex=False)
 
 
 #: Per thread that is parsing: the warnings its parser raised (see :func:`_parser_warnings`).
@@ -643,6 +806,8 @@ def _iter_url_list(det: Detected, chunk_rows: int,
         buf: list[tuple[int, str]] = []
         for number, line in enumerate(text, start=1):
             value = line.strip()
+            if det.lone_cr:
+                value = value.replace(det.lone_cr, "\r")
             if not value or value.startswith("#"):
                 continue
             if value.startswith("domain:"):
@@ -722,6 +887,13 @@ def _to_canonical(raw: pd.DataFrame, det: Detected, physical_lines: np.ndarray |
                    col[too_long].str.len().map(lambda k: f"cell is {k:,} characters long "
                                                           f"(limit {MAX_CELL:,})"), "")
             raw.loc[too_long, header_name] = ""
+
+    for header_name in set(mapping.values()):
+        col = raw[header_name]
+        if _is_text(col) and _holds_byte(arrow_strings(col), 0):
+            nul = col.str.contains("\x00", regex=False).fillna(False)
+            reject(nul, header_name, "cell holds a NUL byte (\\x00), which no export tool writes",
+                   col.str.replace("\x00", "\\x00", regex=False).str.slice(0, 200))
 
     for canonical, header_name in mapping.items():
         if canonical.startswith("flag:") or canonical == "redirect_chain":
@@ -941,8 +1113,7 @@ def _swallowed_record(raw: pd.DataFrame, det: Detected) -> int | None:
         if not _is_text(col):
             continue
         values = arrow_strings(col)
-        data = values.buffers()[2]  # all the cells' bytes: one scan, several times faster than a match
-        if data is None or not (np.frombuffer(data, dtype=np.uint8) == 10).any():
+        if not _holds_byte(values, 10):
             continue
         broken = pc.fill_null(pc.match_substring(values, "\n"), False)
         for i in np.flatnonzero(broken.to_numpy(zero_copy_only=False)):
@@ -951,6 +1122,13 @@ def _swallowed_record(raw: pd.DataFrame, det: Detected) -> int | None:
                 first = record if first is None else min(first, record)
                 break
     return first
+
+
+def _holds_byte(values: pa.Array, byte: int) -> bool:
+    """Whether any cell holds ``byte``: one scan of all the cells' bytes, several times faster than a
+    match (bytes of cells sliced away may count too: then the exact check finds nothing)."""
+    data = values.buffers()[2]
+    return data is not None and bool((np.frombuffer(data, dtype=np.uint8) == byte).any())
 
 
 def _max_bytes(col: pd.Series) -> int:
