@@ -101,7 +101,8 @@ def test_anchor_classes():
     assert classify("cheap hiking boots", site, words)[0] == 4
     assert classify("my favourite hiking boots from last year", site, words)[0] == 5
     assert classify("TrailGear hiking boots", site, words)[0] == 6
-    assert classify("Jane Smith", site, words)[0] == 7
+    assert classify("Jane Smith", site, words)[0] == 1  # a person: the owner or staff, named
+    assert classify("jane smith wrote this", site, words)[0] == 7
 
 
 def test_host_traits_one_by_one_equal_the_vectorised_table():

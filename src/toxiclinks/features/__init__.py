@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import reference, schema
 from ..readers import HOST_COLUMNS, add_hosts
-from . import anchor, domain, placement, topic
+from . import anchor, domain, names, placement, topic
 from .context import Context, ContextBuilder
 from .registry import CATEGORICAL, FEATURES
 
@@ -74,6 +74,8 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
         self.reference_split = split
         self.spam_domains_ = reference.spam_domains(split)
         self.popular_ranks_ = reference.popular_domains(split)
+        # The name model never learns the held-out fifth: "all" names it from the known part.
+        self.name_model_ = names.fit("known" if split == "all" else split)
         return self
 
     def tld_rate(self, suffix: str) -> float:

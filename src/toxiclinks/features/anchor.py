@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .lexicons import GENERIC
+from .lexicons import GENERIC, PLACES, STOPWORDS
 from .text import first_rows, is_commercial, money_category, tokens, topic_category, url_words
 
 FEATURES: dict[str, str] = {
@@ -69,12 +69,33 @@ def brand_of(site: str) -> tuple[str, str]:
     return re.sub(r"[^a-z0-9]", "", label.lower()), label.replace("-", " ").lower()
 
 
+_TITLES = frozenset(("dr", "mr", "mrs", "ms", "prof", "chef", "dott", "herr", "frau"))
+_LEGAL_FORMS = frozenset(("gmbh", "ltd", "llc", "inc", "co", "plc", "pty", "llp", "pc", "sa", "srl",
+                          "bv", "ag", "limited", "corp", "kg", "sl", "sas", "oy", "ab", "as"))
+_NAME_PARTICLES = frozenset(("de", "van", "von", "da", "del", "der", "la", "le", "di", "du", "bin", "al"))
+_NAME_WORD = re.compile(r"^(?:[A-Z][a-z'’\-]+|[A-Z]\.|[A-Z][a-z]*\.?|[a-z]{1,3})$")
+
+
+def _is_keyword(word: str, money: int) -> bool:
+    """A word a rank-seeking anchor is made of: money, commercial, topic or place words."""
+    return money >= 0 or is_commercial(word) or topic_category(word) >= 0 or word in PLACES
+
+
 @lru_cache(maxsize=100_000)
 def _anchor_info(text: str) -> tuple:
     """Everything about an anchor that does not depend on the target, computed once per text."""
-    words = tokens(text)
+    words = tokens(text.replace("’", "'").replace("'s ", " ").removesuffix("'s"))
     money = tuple(money_category(w) for w in words)
-    keyword = tuple(m >= 0 or is_commercial(w) or topic_category(w) >= 0 for w, m in zip(words, money, strict=True))
+    keyword = tuple(_is_keyword(w, m) for w, m in zip(words, money, strict=True))
+    content = [w for w in words if w not in STOPWORDS]
+    # Words that can name the brand or a person: not keywords, stopwords or company forms.
+    name_words = tuple(w for w, k in zip(words, keyword, strict=True)
+                       if not k and w not in STOPWORDS and w not in _LEGAL_FORMS and w not in _TITLES)
+    # "Margaret Hartwell", "Dr. Aisha Rahman": two to four capitalised words, no keyword.
+    parts = text.split()
+    is_name = (2 <= len(parts) <= 5 and not any(keyword) and len(name_words) >= 2
+               and all(_NAME_WORD.match(p) for p in parts)
+               and all(p[0].isupper() or p.lower() in _NAME_PARTICLES for p in parts))
     return (
         tuple(words), money, keyword,
         next((m + 1 for m in money if m >= 0), 0),  # money category code
@@ -84,10 +105,29 @@ def _anchor_info(text: str) -> tuple:
         text.lower().strip(" .!:»>→-") in GENERIC,
         re.sub(r"[\W_]+", "", text.lower()),
         script_of(text),
+        max(len(content), 1),  # words that count for the keyword share
+        is_name,
+        name_words,
     )
 
 
-_NO_ANCHOR = ((), (), (), 0, 0, 0, False, False, "", "")  # _anchor_info of an empty anchor
+_NO_ANCHOR = ((), (), (), 0, 0, 0, False, False, "", "", 1, False, ())  # _anchor_info of an empty anchor
+
+
+@lru_cache(maxsize=100_000)
+def brand_hit(whole: str, name_words: tuple[str, ...], brand: str) -> bool:
+    """Whether an anchor (squashed ``whole``, its ``name_words``) names the target's brand.
+
+    The whole anchor inside the brand or the brand inside it ("Hartwell Family Law's" for
+    hartwellfamilylaw.com), or one distinctive word of it that starts the brand or is a large part
+    of it ("Margaret Hartwell", "Marco Bellini" for trattoriabellini.com).
+    """
+    if len(brand) < 3:
+        return False
+    if brand in whole or (whole in brand and len(whole) >= 4):
+        return True
+    return any(len(w) >= 4 and w in brand and (brand.startswith(w) or len(w) >= 0.4 * len(brand))
+               for w in name_words)
 
 
 def _shared_words(anchor_words: list[tuple[str, ...]], anchor_of: np.ndarray, target_words: list[frozenset[str]],
@@ -119,17 +159,18 @@ def pair_codes(text: str, brand: str, path_words: frozenset[str]) -> tuple[int, 
     Python: a live request classifies one anchor, where numpy's per-call cost is all there is."""
     if not text:
         return 0, 0, 0, 0
-    words, _, keyword, money_code, money_hits, commercial, urlish, generic, whole, _ = _anchor_info(text)
+    (words, _, keyword, money_code, money_hits, commercial, urlish, generic, whole, _, n_content,
+     is_name, name_words) = _anchor_info(text)
     if urlish or generic:
         return 2 if urlish else 3, money_code, money_hits, commercial
     keywords = sum(keyword)
     if path_words:
         keywords += sum(not k and len(w) >= 3 and w in path_words for w, k in zip(words, keyword, strict=True))
-    has_brand = len(brand) >= 3 and (brand in whole or whole in brand and len(whole) >= 4)
+    has_brand = brand_hit(whole, name_words, brand)
     compound = has_brand and whole not in brand and any(
         (k or (len(w) >= 3 and w in path_words)) and w not in brand for w, k in zip(words, keyword, strict=True))
-    exact = bool(words) and keywords / len(words) >= 0.6 and (money_hits > 0 or commercial > 0 or keywords >= 2)
-    cls = 6 if compound else 1 if has_brand else 4 if exact else 5 if keywords > 0 else 7
+    exact = bool(words) and keywords / n_content >= 0.6 and (money_hits > 0 or commercial > 0 or keywords >= 2)
+    cls = 6 if compound else 1 if has_brand or is_name else 4 if exact else 5 if keywords > 0 else 7
     return cls, money_code, money_hits, commercial
 
 
@@ -144,6 +185,8 @@ def _classes(texts: list[str], anchor_of: np.ndarray, brands: list[str], path_wo
     column = lambda k, dtype=np.int64: np.array([i[k] for i in info], dtype=dtype)  # noqa: E731
     money_code, money_hits, commercial = column(3)[anchor_of], column(4)[anchor_of], column(5)[anchor_of]
     n_words = np.array([len(i[0]) for i in info], dtype=np.int64)[anchor_of]
+    n_content = column(10)[anchor_of]
+    is_name = column(11, bool)[anchor_of]
     keywords = np.array([sum(i[2]) for i in info], dtype=np.int64)[anchor_of]
     empty = np.array([not t for t in texts], dtype=bool)[anchor_of]
     decided = np.select([empty, column(6, bool)[anchor_of], column(7, bool)[anchor_of]], [0, 2, 3], -1)
@@ -153,25 +196,25 @@ def _classes(texts: list[str], anchor_of: np.ndarray, brands: list[str], path_wo
     # The brand test once per distinct (anchor, brand): a site's pages share one brand.
     brand_id, brand_names = pd.factorize(np.array(brands, dtype=object))
     combos, combo_values = pd.factorize(anchor_of[open_] * max(len(brand_names), 1) + brand_id[target_of[open_]])
-    squashed = [info[a][8] for a in combo_values // max(len(brand_names), 1)]
+    combo_anchors = combo_values // max(len(brand_names), 1)
     has_brand = np.zeros(len(anchor_of), dtype=bool)
-    has_brand[open_] = np.array([len(b) >= 3 and (b in q or q in b and len(q) >= 4) for b, q in zip(
-        brand_names[combo_values % max(len(brand_names), 1)], squashed, strict=True)], dtype=bool)[combos]
+    has_brand[open_] = np.array([brand_hit(info[a][8], info[a][12], b) for a, b in zip(
+        combo_anchors, brand_names[combo_values % max(len(brand_names), 1)], strict=True)], dtype=bool)[combos]
     both = open_[np.array([bool(m) for m in maybe], dtype=bool)[anchor_of[open_]]
                  & np.array([bool(w) for w in path_words], dtype=bool)[target_of[open_]]]
     keywords[both] += _shared_words(maybe, anchor_of[both], path_words, target_of[both])
     compound = np.zeros(len(anchor_of), dtype=bool)
     for p in np.flatnonzero(has_brand):
-        brand, (words, _, keyword, *_, whole, _) = brands[target_of[p]], info[anchor_of[p]]
+        brand, (words, _, keyword, *_, whole, _, _, _, _) = brands[target_of[p]], info[anchor_of[p]]
         in_url = path_words[target_of[p]]
         # "Simple Club" for simpleclub.org is the brand; "Simple Club cheap boots" adds keywords.
         compound[p] = whole not in brand and any(
             (k or (len(w) >= 3 and w in in_url)) and w not in brand for w, k in zip(words, keyword, strict=True))
     # Keywords: money words, commercial modifiers, words of the target URL and topic nouns
     # ("hiking boots"): an anchor made of them is what a rank-seeking link would use.
-    exact = ((n_words > 0) & (keywords / np.maximum(n_words, 1) >= 0.6)
+    exact = ((n_words > 0) & (keywords / n_content >= 0.6)
              & ((money_hits > 0) | (commercial > 0) | (keywords >= 2)))
-    cls = np.select([decided >= 0, has_brand & compound, has_brand, exact, keywords > 0],
+    cls = np.select([decided >= 0, has_brand & compound, has_brand | is_name, exact, keywords > 0],
                     [decided, 6, 1, 4, 5], 7)
     codes = np.column_stack([cls, money_code, money_hits, commercial])
     codes[empty] = 0
@@ -204,7 +247,7 @@ def compute(links: pd.DataFrame, state) -> dict[str, np.ndarray]:
     table = np.zeros((len(pairs), 5), dtype=np.float64)
     table[:, :4] = _classes(texts, pair_anchor, [brand_of(site)[0] for site, _, _ in targets],
                             [words for _, words, _ in targets], pair_target)
-    script = np.array([_anchor_info(t)[-1] if t else "" for t in texts], dtype=object)[pair_anchor]
+    script = np.array([_anchor_info(t)[9] if t else "" for t in texts], dtype=object)[pair_anchor]
     expected = np.array([e for _, _, e in targets] or [""], dtype=object)[pair_target]
     table[:, 4] = (script != "") & (expected != "") & (script != expected)
     table[pair_anchor < 0] = np.nan

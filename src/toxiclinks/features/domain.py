@@ -28,6 +28,8 @@ FEATURES: dict[str, str] = {
     "domain__is_punycode": "the host is an internationalised (punycode) name",
     "domain__in_spam_list": "the site is on a public spam or community disavow list",
     "domain__popular_rank_log": "log10 rank in the popular-domain lists (missing when not listed)",
+    "domain__name_spam_score": "log-odds that the site's name is a spam name, from a character model "
+                               "of the real spam and popular domain lists",
     "domain__authority": "source authority 0-100 (Ahrefs DR, Moz DA, Majestic TF or Semrush AS)",
     "domain__page_authority": "source page authority 0-100 (Ahrefs UR or Moz PA)",
     "domain__trust_ratio": "Majestic Trust Flow / Citation Flow (low = links without trust)",
@@ -40,7 +42,7 @@ FEATURES: dict[str, str] = {
 }
 
 
-_N_HOST = 13  # the first 13 features depend on the host alone
+_N_HOST = 14  # the first 14 features depend on the host alone
 
 
 def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platform: np.ndarray,
@@ -83,9 +85,10 @@ def _host_table(hosts: np.ndarray, site: np.ndarray, suffix: np.ndarray, platfor
     hyphens = pc.count_substring(bare_arr, "-").to_numpy(zero_copy_only=False)
     keywords, money = name_keywords(bare_arr)
     puny = pc.match_substring(host_arr, "xn--").to_numpy(zero_copy_only=False)
+    name_score = np.where(is_ip | (site == ""), np.nan, state.name_model_.score(list(site)))
     table = np.column_stack([
         tld, depth, lengths, digits / np.maximum(lengths, 1), hyphens, entropies(bare), keywords, money,
-        on_platform, is_ip, puny, in_spam, rank,
+        on_platform, is_ip, puny, in_spam, rank, name_score,
     ]).astype(np.float64)
     return np.vstack([table, np.full((1, _N_HOST), np.nan)]) if n else np.full((1, _N_HOST), np.nan)
 
@@ -105,11 +108,13 @@ def host_traits(host: str, site: str, suffix: str, platform: str, registered: st
         rank = popular.get(registered, np.nan)
     length = float(len(bare))
     keywords, money = name_keywords_one(bare)
+    is_ip = bool(_MAYBE_IP.search(host)) and is_ip_address(host)
     return [
         state.tld_rate(suffix), host.count(".") - site.count(".") if host.endswith(site) else 0, length,
         sum(c in "0123456789" for c in bare) / max(length, 1), bare.count("-"), float(entropies([bare])[0]),
-        keywords, money, on_platform, bool(_MAYBE_IP.search(host)) and is_ip_address(host), "xn--" in host,
+        keywords, money, on_platform, is_ip, "xn--" in host,
         site in spam or host in spam or (not on_platform and registered in spam), np.log10(rank),
+        np.nan if is_ip or not site else float(state.name_model_.score([site])[0]),
     ]
 
 

@@ -75,7 +75,7 @@ def _anchor(link: Mapping[str, Any]) -> dict[str, float]:
     site, path_words, expected = anchor._target_info(url, (link.get("target_site") or "") if url else "")
     text = str(raw).strip()
     cls, money, money_words, commercial = anchor.pair_codes(text, anchor.brand_of(site)[0], path_words)
-    script = anchor._anchor_info(text)[-1] if text else ""
+    script = anchor._anchor_info(text)[9] if text else ""
     return {
         "anchor__class": cls, "anchor__is_exact_match": float(cls == 4), "anchor__money_category": money,
         "anchor__money_words": money_words, "anchor__commercial_words": commercial,
