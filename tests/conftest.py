@@ -78,7 +78,7 @@ def small_model(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("model")
     result = train(out=out, track=False, log=lambda *_: None,
-                   extra_params={"synth_targets": 60, "synth_links_per_target": 150})
+                   extra_params={"synth_targets": 60, "synth_links_per_target": 150, "casebook_folds": 2})
     return result
 
 

@@ -57,8 +57,8 @@ def check(folder: Path) -> list[str]:
     if tgt.notna().any():
         t, _ = normalize_url_series(tgt.fillna(""))
         tgt_norm = t.where(tgt.notna())
-    link_keys = Counter(zip(links["source_url"].astype(object), links["target_url"].astype(object).where(links["target_url"].notna(), None)))
-    label_keys = Counter(zip(src.astype(object), tgt_norm.astype(object).where(tgt_norm.notna(), None)))
+    link_keys = Counter(zip(links["source_url"].astype(object), links["target_url"].astype(object).where(links["target_url"].notna(), None), strict=False))
+    label_keys = Counter(zip(src.astype(object), tgt_norm.astype(object).where(tgt_norm.notna(), None), strict=False))
     for key, n in label_keys.items():
         if n > 1:
             problems.append(f"labels: {key} labelled {n} times")

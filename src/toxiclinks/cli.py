@@ -1,14 +1,17 @@
 """The ``toxiclinks`` command line: inspect, audit, disavow, synth, train, serve, label, retrain.
 
 Every command turns :class:`~toxiclinks.errors.ToxiclinksError` into a one-line message on stderr
-and exit status 2; a traceback means a bug.
+and exit status 2; a traceback means a bug. Ctrl-C (SIGINT) and SIGTERM stop a command the same
+way: temporary files removed, no output half-written, one line saying so (status 130 and 143).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from .errors import ToxiclinksError
@@ -45,8 +48,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     result = train(args.export, args.labels, params_path=args.config, out=args.out,
                    track=not args.no_track)
     print(f"\nmodel saved to {result.folder} (metrics in {result.folder / 'metrics.md'})")
+    if result.casebook is not None:
+        print("casebook, leave-sites-out:")
+        print(markdown_table(result.casebook.table()))
+    print("seed data, held-out referring sites:")
     print(markdown_table(result.table))
-    print("\ndomain-only check (real domains, source URL only, TLD-matched):")
+    print("\ndomain-only check (real domains, source URL only):")
     print(markdown_table(result.domain_check))
     if result.run_id:
         print(f"\nMLflow run {result.run_id}; registered as toxiclinks version "
@@ -64,6 +71,9 @@ def _cmd_audit(args: argparse.Namespace) -> int:
                        allowlist=args.allowlist, denylist=args.denylist, site_topic=args.site_topic,
                        model=args.model, force=args.force, formats=args.format, pages=args.pages)
     print(result.summary())
+    if result.full:  # the disavow file could not hold everything: the user must decide what goes
+        print(f"error: {result.full}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -215,6 +225,16 @@ def build_parser() -> argparse.ArgumentParser:
 _REGISTRARS: list = []
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread as Ctrl-C raises KeyboardInterrupt, so that the same
+    clean-up runs (temporary output files removed)."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """The SIGTERM handler."""
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``toxiclinks`` console script."""
     from .config import quiet_third_parties, tune_memory
@@ -223,6 +243,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     tune_memory()
     parser = build_parser()
     args = parser.parse_args(argv)
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
+    try:
+        return _run(args)
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run a parsed command; every way it can end is one line and an exit status."""
     try:
         return int(args.func(args) or 0)
     except ToxiclinksError as exc:
@@ -236,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; no output was half-written", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("terminated (SIGTERM); no output was half-written", file=sys.stderr)
+        return 143
     except Exception as exc:  # a bug of ours: one line that says so; the traceback on request
         if os.environ.get("TOXICLINKS_DEBUG"):
             raise

@@ -6,9 +6,13 @@
 3. Grouped cross-validation over the user's labels (folds by referring site): each fold trains a
    challenger on seed data + the other folds (user labels weighted up) and scores the held-out
    fold; the champion scores the same links.
-4. The final challenger trains on seed data + all user labels. Both models are scored on the seed
-   holdout. The ``champion`` alias moves only when the challenger is at least as good on the
-   user's links (Brier score) and does not lose more than ``gate`` ROC-AUC on the seed holdout.
+   The same folds hold out casebook sites (:mod:`toxiclinks.casebook`): each fold's challenger
+   and a model of the same recipe without the user's labels score them.
+4. The final challenger trains on seed data, the casebook and all user labels. Both models are
+   scored on the seed holdout. The ``champion`` alias moves only when the challenger is at least
+   as good on the user's links (Brier score) and loses no more than ``gate`` ROC-AUC on the seed
+   holdout, nor on the casebook (against the same recipe without the user's labels): a user's
+   labels cannot quietly unlearn the real world.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import config
+from . import casebook, config, validation
 from .errors import LabelsError, ModelError
 from .labels import LabelStore, join_labels
 from .model import ToxicityModel, load, save
@@ -110,36 +114,58 @@ def retrain(exports: list[str], *, store: LabelStore | None = None, params_path:
     seed_test = seed_links[test_m].reset_index(drop=True)
     champion, champion_version, registered = champion_model(model_name)
 
-    def fit(user_part: pd.DataFrame, y_part: np.ndarray) -> ToxicityModel:
-        train = pd.concat([seed_train, user_part], ignore_index=True)
-        y = np.concatenate([y_seed[train_m], y_part])
-        weights = np.concatenate([np.ones(len(seed_train)), np.full(len(user_part), user_weight)])
+    case_weight = float(params.get("casebook_weight", 0.0))
+    case, y_case = casebook.load() if case_weight > 0 else (seed_train[:0], np.zeros(0))
+    case = validation.canonical(case)
+
+    def fit(user_part: pd.DataFrame, y_part: np.ndarray, case_part: pd.DataFrame, y_case_part: np.ndarray,
+            ) -> ToxicityModel:
+        train = pd.concat([validation.canonical(seed_train), case_part, validation.canonical(user_part)],
+                          ignore_index=True)
+        y = np.concatenate([y_seed[train_m], y_case_part, y_part])
+        weights = np.concatenate([np.ones(len(seed_train)), np.full(len(case_part), case_weight),
+                                  np.full(len(user_part), user_weight)])
         return fit_model(train, y, seed_calib, y_seed[calib_m], params, weights)
 
-    # Grouped cross-validation over the user's labels: no referring site in train and test.
+    # Grouped cross-validation over the user's labels (no referring site in train and test) and
+    # over the casebook's sites: each fold's challenger scores its held-out user links and
+    # casebook sites; a model of the same recipe without the user's labels scores the same
+    # casebook sites, so the gate sees what the user's labels cost on the casebook.
     groups = referring_site(user)
     k = max(2, min(folds, len(pd.unique(groups))))
     fold_of = _fold_ids(groups, k, seed)
+    case_fold = validation.folds(casebook.load()[0]["case_author"].to_numpy(object), k, seed) if len(case) else np.zeros(0, int)
     challenger_cv = np.full(len(user), np.nan)
+    case_challenger, case_without = np.full(len(case), np.nan), np.full(len(case), np.nan)
     for fold in range(k):
-        test = fold_of == fold
-        log(f"cross-validation fold {fold + 1}/{k}: {int(test.sum()):,} held-out user links")
-        model = fit(user[~test].reset_index(drop=True), y_user[~test])
+        test, case_test = fold_of == fold, case_fold == fold
+        log(f"cross-validation fold {fold + 1}/{k}: {int(test.sum()):,} held-out user links, "
+            f"{int(case_test.sum()):,} casebook links")
+        case_train = case[~case_test].reset_index(drop=True)
+        model = fit(user[~test].reset_index(drop=True), y_user[~test], case_train, y_case[~case_test])
         challenger_cv[test] = model.predict_proba(user[test].reset_index(drop=True))
+        if case_test.any():
+            held = case[case_test].reset_index(drop=True)
+            case_challenger[case_test] = model.predict_proba(held)
+            without = fit(user[:0], y_user[:0], case_train, y_case[~case_test])
+            case_without[case_test] = without.predict_proba(held)
     champion_user = champion.predict_proba(user)
-    log("training the final challenger on seed data + all user labels")
-    challenger = fit(user, y_user)
+    log("training the final challenger on seed data, the casebook and all user labels")
+    challenger = fit(user, y_user, case, y_case)
     y_test = y_seed[test_m]
     rows = {
-        "champion": _row(y_user, champion_user, y_test, champion.predict_proba(seed_test)),
-        "challenger": _row(y_user, challenger_cv, y_test, challenger.predict_proba(seed_test)),
+        "champion": _row(y_user, champion_user, y_test, champion.predict_proba(seed_test), y_case, case_without),
+        "challenger": _row(y_user, challenger_cv, y_test, challenger.predict_proba(seed_test), y_case, case_challenger),
     }
     table = pd.DataFrame(rows).T
     better_on_user = table.loc["challenger", "user_brier"] <= table.loc["champion", "user_brier"]
     keeps_seed = table.loc["challenger", "seed_roc_auc"] >= table.loc["champion", "seed_roc_auc"] - gate
-    promote = bool(better_on_user and keeps_seed)
-    why = ("better or equal on your links and within the gate on the seed holdout" if promote else
-           "worse on your links" if not better_on_user else f"seed-holdout ROC-AUC fell by more than {gate}")
+    keeps_case = not len(case) or table.loc["challenger", "casebook_roc_auc"] >= table.loc["champion", "casebook_roc_auc"] - gate
+    promote = bool(better_on_user and keeps_seed and keeps_case)
+    why = ("better or equal on your links and within the gate on the seed holdout and the casebook" if promote else
+           "worse on your links" if not better_on_user else
+           f"seed-holdout ROC-AUC fell by more than {gate}" if not keeps_seed else
+           f"casebook ROC-AUC fell by more than {gate}")
     result = RetrainResult(("dry run: would " if dry_run else "") + ("promote" if promote else "keep") + f" ({why})",
                            table, len(user), champion_version, notes=notes)
     if dry_run:
@@ -166,12 +192,16 @@ def retrain(exports: list[str], *, store: LabelStore | None = None, params_path:
     return result
 
 
-def _row(y_user: np.ndarray, p_user: np.ndarray, y_seed: np.ndarray, p_seed: np.ndarray) -> dict[str, float]:
-    """Metrics on the user's links (cross-validated for the challenger) and on the seed holdout."""
+def _row(y_user: np.ndarray, p_user: np.ndarray, y_seed: np.ndarray, p_seed: np.ndarray,
+         y_case: np.ndarray, p_case: np.ndarray) -> dict[str, float]:
+    """Metrics on the user's links (cross-validated for the challenger), on the seed holdout and on
+    the casebook's held-out sites."""
     user = scores(y_user, p_user)
     seed = scores(y_seed, p_seed)
+    case = scores(y_case, p_case) if len(y_case) else {"roc_auc": np.nan}
     return {"user_error_rate": float(np.mean((p_user >= 0.5) != (y_user == 1))), "user_brier": user["brier"],
-            "user_roc_auc": user["roc_auc"], "seed_roc_auc": seed["roc_auc"], "seed_brier": seed["brier"]}
+            "user_roc_auc": user["roc_auc"], "seed_roc_auc": seed["roc_auc"], "seed_brier": seed["brier"],
+            "casebook_roc_auc": case["roc_auc"]}
 
 
 def _fold_ids(groups: np.ndarray, k: int, seed: int) -> np.ndarray:

@@ -91,7 +91,11 @@ def judge(model: ToxicityModel, X: np.ndarray, allowed: np.ndarray, denied: np.n
     for name in _EVIDENCE:
         evidence += ~np.isnan(X[:, names.index(name)])
     listed = X[:, names.index("domain__in_spam_list")] == 1
-    verdict[(evidence == 0) & ~listed & (proba < toxic_t)] = "unknown"
+    # Without anything the link itself shows, and off the lists, the export carries too little
+    # to judge ("unknown"); a strongly spam-like name is a reason to look, never to disavow:
+    # "suspicious" (small legitimate sites can have names the name model finds spam-like).
+    bare = (evidence == 0) & ~listed
+    verdict[bare] = np.where(proba[bare] >= toxic_t, "suspicious", "unknown")
     if explain == "none":
         rows = np.empty(0, dtype=np.int64)
     elif explain == "flagged":

@@ -31,7 +31,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from . import reference, schema
+from . import casebook, reference, schema, validation
 from .errors import InputError, LabelsError
 from .features import CATEGORICAL, LinkFeatures
 from .labels import join_labels, read_labels
@@ -53,7 +53,7 @@ VIEWS: dict[str, tuple[str, ...]] = {
     "gsc": ("source_url", "last_seen"),
     "bing": ("source_url", "target_url", "anchor"),
 }
-_ALWAYS = ("source_tool", "source_file", "source_row", "source_host", "source_site", "source_domain",
+ALWAYS_KEPT = ("source_tool", "source_file", "source_row", "source_host", "source_site", "source_domain",
            "source_suffix", "source_platform", "target_host", "target_site")
 
 
@@ -70,6 +70,7 @@ class TrainResult:
     importance: pd.DataFrame
     domain_check: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    casebook: validation.CasebookCV | None = None  # leave-sites-out results on the casebook
     run_id: str | None = None
     registered_version: str | None = None
 
@@ -155,12 +156,30 @@ def apply_views(links: pd.DataFrame, mix: dict[str, float], seed: int) -> pd.Dat
         rows = view == name
         if not rows.any():
             continue
-        keep = set(VIEWS[name]) | set(_ALWAYS)
+        keep = set(VIEWS[name]) | set(ALWAYS_KEPT)
         for column in schema.COLUMNS:
             if column not in keep:
                 out.loc[rows, column] = pd.NA
     out["view"] = view
     return out
+
+
+def reference_names(per_list: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """URL-only links of real list domains (spam: toxic, popular: natural), ``per_list`` of each.
+
+    They teach the booster what a site's name is worth when an export (GSC, a URL list) carries
+    nothing else. Drawn from the part of the known lists that neither the name model nor the
+    membership features see during training (``known`` minus ``partial``), so the scores they
+    get are out-of-sample; the held-out fifth stays untouched.
+    """
+    if per_list <= 0:
+        return schema.empty_table(0), np.zeros(0)
+    rng = np.random.default_rng(seed)
+    spam = sorted(reference.spam_domains("known") - reference.spam_domains("partial"))
+    popular = sorted(set(reference.popular_domains("known")) - set(reference.popular_domains("partial")))
+    spam = list(rng.choice(spam, min(per_list, len(spam)), replace=False))
+    popular = list(rng.choice(popular, min(per_list, len(popular)), replace=False))
+    return _url_only_links(spam + popular), np.array([1.0] * len(spam) + [0.0] * len(popular))
 
 
 def grouped_split(groups: np.ndarray, fractions: tuple[float, ...], seed: int) -> list[np.ndarray]:
@@ -194,6 +213,13 @@ def fit_model(train: pd.DataFrame, y_train: np.ndarray, calib: pd.DataFrame, y_c
     # (measured in bench/RESULTS.md); params.json may say otherwise.
     lgb_params = {"objective": "binary", "verbosity": -1, "num_threads": 1,
                   "seed": params.get("seed", 0), **params.get("lightgbm", {})}
+    monotone = params.get("monotone", {})
+    if monotone:
+        unknown = sorted(set(monotone) - set(names))
+        if unknown:
+            raise InputError(f"monotone constraints name unknown features: {', '.join(unknown)}")
+        lgb_params["monotone_constraints"] = [int(monotone.get(n, 0)) for n in names]
+        lgb_params.setdefault("monotone_constraints_method", "advanced")
     rounds = int(lgb_params.pop("n_estimators", 300))
     data = lgb.Dataset(X, label=y_train, weight=weights, feature_name=names,
                        categorical_feature=[c for c in CATEGORICAL if c in names], free_raw_data=True)
@@ -291,16 +317,37 @@ def domain_only_check(model: ToxicityModel, per_tld: int, seed: int) -> pd.DataF
     alone are worth) and the listed part (what list membership is worth at audit time).
     """
     rows = {}
-    for split, label in (("holdout", "held-out names"), ("known", "names on the shipped lists")):
-        y, links = _tld_matched_domains(split, per_tld, seed)
+    sets = (("holdout", "held-out names, TLD-matched", _tld_matched_domains("holdout", per_tld, seed)),
+            ("holdout", "held-out names, their own TLD mix", _natural_mix_domains("holdout", seed)),
+            ("known", "names on the shipped lists, TLD-matched", _tld_matched_domains("known", per_tld, seed)))
+    for _, label, (y, links) in sets:
         X = model.transform(links)
         p = model.calibrate(model.raw_score(X))
         tld_rate = X[:, model.feature_names.index("domain__tld_spam_rate")]
+        name_score = X[:, model.feature_names.index("domain__name_spam_score")]
         for name, values in ((f"model, source URL only: {label}", p),
+                             (f"name model alone: {label}", name_score),
                              (f"baseline: TLD spam rate only: {label}", tld_rate)):
-            rows[name] = {**scores(y, values), "domains": len(y),
+            rows[name] = {**scores(y, np.nan_to_num(values, nan=0.0)), "domains": len(y),
                           "TLDs": links["source_suffix"].nunique()}
     return pd.DataFrame(rows).T
+
+
+def _natural_mix_domains(split: str, seed: int, per_list: int = 2000) -> tuple[np.ndarray, pd.DataFrame]:
+    """Up to ``per_list`` spam and popular domains each, as URL-only links, TLDs as the lists have them."""
+    rng = np.random.default_rng(seed)
+    spam, popular = sorted(reference.spam_domains(split)), sorted(reference.popular_domains(split))
+    spam = list(rng.choice(spam, min(per_list, len(spam)), replace=False))
+    popular = list(rng.choice(popular, min(per_list, len(popular)), replace=False))
+    return np.array([1] * len(spam) + [0] * len(popular)), _url_only_links(spam + popular)
+
+
+def _url_only_links(domains: list[str]) -> pd.DataFrame:
+    """A canonical table of links that carry only ``http://domain/`` as source."""
+    links = schema.empty_table(len(domains))
+    links["source_url"] = pd.array([f"http://{d}/" for d in domains], dtype="string")
+    add_hosts(links)
+    return links
 
 
 def _tld_matched_domains(split: str, per_tld: int, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
@@ -319,10 +366,7 @@ def _tld_matched_domains(split: str, per_tld: int, seed: int) -> tuple[np.ndarra
         domains += list(rng.choice(spam_groups[suffix].to_numpy(), k, replace=False))
         domains += list(rng.choice(pop_groups[suffix].to_numpy(), k, replace=False))
         labels += [1] * k + [0] * k
-    links = schema.empty_table(len(domains))
-    links["source_url"] = pd.array([f"http://{d}/" for d in domains], dtype="string")
-    add_hosts(links)
-    return np.array(labels), links
+    return np.array(labels), _url_only_links(domains)
 
 
 def train(exports: list[str] | None = None, label_files: list[str] | None = None, *,
@@ -348,9 +392,30 @@ def train(exports: list[str] | None = None, label_files: list[str] | None = None
         f"toxic share {y.mean():.2f}")
     links = apply_views(links, params.get("view_mix", {"ahrefs": 1.0}), seed)
     test_m, calib_m, train_m = split_by_site(links, params)
-    weights = links[sample_weight_col].to_numpy(float)[train_m] if sample_weight_col else None
-    model = fit_model(links[train_m].reset_index(drop=True), y[train_m],
-                      links[calib_m].reset_index(drop=True), y[calib_m], params, weights)
+    weights = links[sample_weight_col].to_numpy(float)[train_m] if sample_weight_col else np.ones(int(train_m.sum()))
+    seed_train = validation.canonical(links[train_m]).reset_index(drop=True)
+    calib = links[calib_m].reset_index(drop=True)
+    case_weight = float(params.get("casebook_weight", 0.0))
+    names, y_names = reference_names(int(params.get("reference_names", 0)), seed)
+    seed_train = pd.concat([seed_train, names], ignore_index=True)
+    y_train = np.concatenate([y[train_m], y_names])
+    weights = np.concatenate([weights, np.full(len(names), float(params.get("reference_names_weight", 1.0)))])
+
+    def fit(case_links: pd.DataFrame, y_case: np.ndarray) -> ToxicityModel:
+        """Seed training links plus casebook links (weighted), calibrated on the seed's calibration sites."""
+        return fit_model(pd.concat([seed_train, case_links], ignore_index=True), np.concatenate([y_train, y_case]),
+                         calib, y[calib_m], params, np.concatenate([weights, np.full(len(case_links), case_weight)]))
+
+    case_cv = None
+    if case_weight > 0:
+        case_links, y_case = casebook.load()
+        folds = int(params.get("casebook_folds", 0))
+        if folds >= 2:
+            case_cv = validation.cross_validate(fit, folds, seed, log=log)
+        log(f"training on the seed data and {len(case_links):,} casebook links (weight {case_weight:g})")
+        model = fit(validation.canonical(case_links), y_case)
+    else:
+        model = fit(validation.canonical(links[:0]), np.zeros(0))
     train_seconds = time.perf_counter() - started
     test = links[test_m].reset_index(drop=True)
     ev = evaluate(model, test, y[test_m])
@@ -360,9 +425,14 @@ def train(exports: list[str] | None = None, label_files: list[str] | None = None
         short = "tld" if "TLD" in label else "redflags"
         metrics.update({f"baseline_{short}_{k}": row[k] for k in ("roc_auc", "pr_auc", "brier")})
     for index, row in check.iterrows():
-        who = "model" if index.startswith("model") else "tld"
-        which = "heldout" if "held-out" in index else "listed"
+        who = "model" if index.startswith("model") else "names" if index.startswith("name") else "tld"
+        which = ("heldout_mix" if "own TLD mix" in index else "heldout" if "held-out" in index else "listed")
         metrics[f"domain_check_{which}_{who}_roc_auc"] = row["roc_auc"]
+    if case_cv is not None:
+        for k, v in case_cv.table().iloc[0].items():
+            if k in ("roc_auc", "pr_auc", "precision_at_recall_0.8", "brier"):
+                metrics[f"casebook_{k}"] = v
+        metrics["casebook_redflags_roc_auc"] = case_cv.table().iloc[1]["roc_auc"]
     metrics.update(train_links=int(train_m.sum()), test_links=int(test_m.sum()), train_seconds=train_seconds)
     from . import __version__
 
@@ -371,7 +441,7 @@ def train(exports: list[str] | None = None, label_files: list[str] | None = None
                           params=params, metrics=metrics, thresholds={"toxic": 0.6, "suspicious": 0.3})
     folder = save(model, out)
     result = TrainResult(model, folder, metrics, ev["table"], ev["per_scheme"], ev["per_view"],
-                         ev["importance"], check, notes)
+                         ev["importance"], check, notes, casebook=case_cv)
     _write_report(result)
     if track:
         from . import tracking
@@ -414,8 +484,16 @@ def markdown_table(frame: pd.DataFrame, index: bool = True) -> str:
 
 def _write_report(result: TrainResult) -> None:
     """metrics.md beside the model: every table, for the model card and for humans."""
-    text = ["# Training metrics", "",
-            "Held-out test set: referring sites never seen in training or calibration.", "",
+    text = ["# Training metrics", ""]
+    if result.casebook is not None:
+        cv = result.casebook
+        text += ["## Casebook, leave-sites-out (every fold holds out one author's two target sites)", "",
+                 markdown_table(cv.table()), "",
+                 "### Per category (toxicity 0-100 of the held-out links)", "",
+                 markdown_table(cv.per_category(), index=False), "",
+                 "### Per export view", "", markdown_table(cv.per_view(), index=False), "",
+                 "### Per site", "", markdown_table(cv.per_site(), index=False), ""]
+    text += ["## Seed data: held-out referring sites never seen in training or calibration", "",
             markdown_table(result.table), "",
             "## By export view (what each tool's columns let the model see)", "",
             markdown_table(result.per_view, index=False), "",
