@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from toxiclinks import disavow
 from toxiclinks.cli import main
-from toxiclinks.disavow import MAX_BYTES, MAX_LINES, validate
+from toxiclinks.disavow import validate
 
 #: How a comment written by toxiclinks starts.
 MARK = "# toxiclinks: "
@@ -38,9 +39,11 @@ def missing_lines(original: list[str], *outputs: list[str]) -> list[str]:
     return missing
 
 
-def problems_of(path: Path, max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES) -> list[str]:
+def problems_of(path: Path) -> list[str]:
     """What Google would object to in a written disavow file (redundant lines are allowed), after
-    checking that it is UTF-8 and its lines end in LF."""
+    checking that it is UTF-8, its lines end in LF and it is within the limits (Google's, or those a
+    test set on the disavow module)."""
+    max_lines, max_bytes = disavow.MAX_LINES, disavow.MAX_BYTES
     data = path.read_bytes()
     text = data.decode("utf-8")  # raises if not UTF-8
     assert not UNSAFE.search(text.replace("\n", "")), path

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.disavow_lines import missing_lines, problems_of
 from tests.exports import AHREFS_HEADER, ahrefs_row, write_csv
 from toxiclinks.audit import run_audit
 from toxiclinks.cli import main
@@ -396,3 +397,102 @@ def test_each_reason_describes_its_own_links_values(small_model, export):
            "source_topic": "", "target_topic": ""}
     assert reasons == [describe(names[j], X[0], names, row), describe(names[j], X[1], names, row)]
     assert reasons[0] != reasons[1]
+
+
+@pytest.mark.parametrize("input_name, option", [("links.csv", None), ("rejects.csv", None), ("report.html", "--pages"),
+                                                ("domains.csv", "--allowlist"), ("links.parquet", "--denylist")])
+def test_an_output_never_replaces_an_input(tmp_path, capsys, small_model, export, input_name, option):
+    """`audit DIR/links.csv --out DIR` replaced the export with the output, exit 0, no warning."""
+    links_csv, _, _ = export
+    folder = tmp_path / "work"
+    folder.mkdir()
+    target = folder / input_name
+    if option == "--pages":
+        target.write_text("<html><body><a href='https://gear.example.com/'>x</a></body></html>")
+        args = [str(links_csv), "--pages", str(folder)]
+    elif option:
+        target.write_text("domain:partner.example\n")
+        args = [str(links_csv), option, str(target)]
+    else:
+        shutil.copy(links_csv, target)
+        args = [str(target)]
+    before = target.read_bytes()
+    assert main(["audit", *args, "--out", str(folder), "--model", str(small_model.folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"the output {target} would replace" in err and "choose another --out" in err
+    assert target.read_bytes() == before and sorted(p.name for p in folder.iterdir()) == [input_name]
+    # The same file reached through a symbolic link is the same input.
+    if option is None:
+        link = tmp_path / "elsewhere.csv"
+        link.symlink_to(target)
+        assert main(["audit", str(link), "--out", str(folder), "--model", str(small_model.folder)]) == 2
+        assert target.read_bytes() == before
+
+
+def test_a_disavow_file_that_cannot_hold_everything_exits_1_and_keeps_every_line(tmp_path, capsys, small_model, export,
+                                                                               monkeypatch):
+    """Google's limits made small (1,000 lines), so that an existing file of ordinary size overflows."""
+    from toxiclinks import disavow
+
+    monkeypatch.setattr(disavow, "MAX_LINES", 1_000)
+    links_csv, _, _ = export
+    existing = tmp_path / "uploaded.txt"
+    original = [f"domain:s{i}.com" for i in range(999)] + ["https://x.example/page", "domain:https://y.example/a"]
+    existing.write_text("\n".join(original) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["audit", str(links_csv), "--out", str(out), "--model", str(small_model.folder),
+            "--existing-disavow", str(existing)]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert "Audited" in captured.out and captured.err.count("\n") == 1
+    assert captured.err.startswith("error: the disavow file is full") and "disavow-overflow.txt" in captured.err
+    lines = (out / "disavow.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    overflow = (out / "disavow-overflow.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    assert missing_lines(original, lines, overflow) == []
+    assert problems_of(out / "disavow.txt") == [] and problems_of(out / "disavow-overflow.txt") == []
+    # domain: lines go first, in their order: the repaired one (2 lines) is the first that does not fit.
+    assert lines[:999] == original[:999] and "domain:y.example" in overflow
+    assert "https://x.example/page" in overflow
+    # Merging into it in place: the overflow file of the first run is not replaced silently.
+    in_place = ["audit", str(links_csv), "--out", str(out), "--model", str(small_model.folder),
+                "--existing-disavow", str(out / "disavow.txt")]
+    assert main(in_place) == 2 and "disavow-overflow.txt exists" in capsys.readouterr().err
+    (out / "disavow-overflow.txt").rename(tmp_path / "first-overflow.txt")
+    before = (out / "disavow.txt").read_bytes()
+    assert main(in_place) in (0, 1)  # the existing lines all fit: only new entries can overflow
+    assert (out / "disavow.txt").read_bytes() == before
+    # An existing file that would lose lines to the overflow file is not replaced in place.
+    (out / "disavow.txt").write_text("\n".join(original + ["https://z.example/1", "https://z.example/2"]) + "\n")
+    before = (out / "disavow.txt").read_bytes()
+    (out / "disavow-overflow.txt").unlink(missing_ok=True)
+    assert main(in_place) == 2
+    assert "would be shorter" in capsys.readouterr().err and (out / "disavow.txt").read_bytes() == before
+
+
+def test_sigterm_removes_temporary_files_and_says_so(tmp_path, small_model, export):
+    """SIGTERM mid-audit left `.links.csv.*.tmp` files and exited silently; it must end as Ctrl-C
+    does. The audit is stopped at a known point: its own process sends SIGTERM to itself while
+    writing the fourth chunk of links.csv, when the temporary outputs exist."""
+    import sys
+
+    links_csv, _, _ = export
+    out = tmp_path / "out"
+    script = f"""
+import os, signal, sys
+from toxiclinks import audit
+from toxiclinks.cli import main
+audit.READ_ONCE_ROWS, audit.CHUNK_ROWS = 0, 97
+real, calls = audit.csv_bytes, []
+def stopping(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 4:
+        assert any(p.name.startswith(".links.csv.") for p in os.scandir({str(out)!r}))
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real(*args, **kwargs)
+audit.csv_bytes = stopping
+sys.exit(main(["audit", {str(links_csv)!r}, "--out", {str(out)!r}, "--model", {str(small_model.folder)!r}]))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 143, proc.stderr[-2000:]
+    assert proc.stderr == "terminated (SIGTERM); no output was half-written\n"
+    assert sorted(p.name for p in out.iterdir()) == []

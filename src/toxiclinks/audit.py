@@ -3,8 +3,9 @@
 Outputs (each written atomically, CSV cells escaped against formula injection):
 ``links.csv`` and ``links.parquet`` (every link with toxicity, verdict and reasons, plus an empty
 ``label`` column a reviewer can fill and import back), ``domains.csv`` (one row per referring
-site with the recommended action), ``disavow.txt``, ``report.html`` and, when rows were rejected,
-``rejects.csv``.
+site with the recommended action), ``disavow.txt``, ``report.html``, when rows were rejected
+``rejects.csv``, and when not everything fits in a disavow file Google accepts,
+``disavow-overflow.txt``. No output is ever written over a file the run reads.
 """
 
 from __future__ import annotations
@@ -32,7 +33,15 @@ from .features.placement import REGIONS
 from .model import ToxicityModel, load
 from .readers import REJECT_COLUMNS, iter_export, referring_site
 from .report import ReportData, render
-from .safeio import atomic_open, csv_bytes, decode_text, write_csv_atomic
+from .safeio import (
+    atomic_open,
+    csv_bytes,
+    decode_text,
+    input_problem,
+    same_file,
+    split_lines,
+    write_csv_atomic,
+)
 from .score import PLACEMENTS, VERDICTS, featurize, judge, scored_table, scoring_features
 from .urls import URLError, normalize_host, platforms, site_entries, site_entry, under_sites
 
@@ -57,6 +66,7 @@ class AuditResult:
     alarms: list[str]
     seconds: float
     notes: list[str] = field(default_factory=list)
+    full: str = ""  # what did not fit in disavow.txt (in disavow-overflow.txt instead), or ""
 
     def summary(self) -> str:
         """The one-screen summary printed at the end."""
@@ -119,16 +129,15 @@ def read_site_list(path: str | Path | None, kind: str = "allowlist") -> tuple[li
     if not path:
         return [], []
     path = Path(path)
-    if path.is_dir():
-        raise InputError(f"is a folder, not an {kind} file", path=str(path))
-    if not path.is_file():
-        raise InputError(f"no such {kind} file", path=str(path))
+    problem = input_problem(path, f"{kind} file")
+    if problem:
+        raise InputError(problem, path=str(path))
     try:
         text = decode_text(path.read_bytes())[0]
     except ValueError:
         raise InputError(f"binary file, not an {kind} (one domain per line)", path=str(path)) from None
     entries, notes = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(split_lines(text), start=1):
         entry = line.strip()
         if not entry or entry.startswith("#"):
             continue
@@ -184,7 +193,8 @@ def site_table(sites: np.ndarray, site_code: np.ndarray, toxicity: np.ndarray, v
     action[(table["suspicious"] > 0) | (table["unknown"] == table["links"])] = "review"
     action[table["toxic"] > 0] = "disavow these URLs"
     platform = platforms(sites)
-    action[(share >= 0.5).to_numpy() & ~platform] = "disavow domain"
+    ipv6 = np.array([str(s).startswith("[") for s in sites], dtype=bool)  # no domain: line can name one
+    action[(share >= 0.5).to_numpy() & ~platform & ~ipv6] = "disavow domain"
     action[[under_sites(s, allowed) for s in sites]] = "keep (allowlisted)"
     table["action"] = action
     return table.sort_values(["worst_toxicity", "links"], ascending=False).reset_index(drop=True)
@@ -308,12 +318,15 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError("output path exists and is not a folder", path=str(out))
+    _guard_inputs(out, exports, existing_disavow=existing_disavow, allowlist=allowlist, denylist=denylist,
+                  pages=pages)
     bar = Progress(progress)
     (allow, allow_notes), (deny, deny_notes) = read_site_list(allowlist), read_site_list(denylist, "denylist")
     stored_allow, stored_deny = stored_rules()
     allow, deny = allow + stored_allow, deny + stored_deny
     existing_lines, existing_problems = ([], []) if not existing_disavow else disavow.read(existing_disavow)
     _guard_previous_disavow(out / "disavow.txt", existing_disavow, force)
+    _guard_previous_overflow(out / disavow.OVERFLOW_FILE, force)
     bar.step("loading model")
     mdl = model if isinstance(model, ToxicityModel) else load(model)
     features = scoring_features(mdl, site_topic)
@@ -398,18 +411,24 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
                          f"of {total:,} links")
         domains = acc.site_table(allow)
         rec = acc.recommendation(domains)
-        merged = disavow.merge(existing_lines, rec, allow=allow, today=dt.date.today())
+        merged = disavow.merge(existing_lines, rec, allow=allow, today=dt.date.today(),
+                               source=str(existing_disavow or "the existing file"))
+        if merged.moved and existing_disavow and same_file(existing_disavow, out / "disavow.txt"):
+            raise DisavowError(f"{out / 'disavow.txt'} is the existing disavow file of this run, and the merged "
+                               f"file would be shorter ({merged.moved:,} of its lines do not fit within Google's "
+                               "limits beside the rest): write to another --out folder, so that it stays as it is")
         alarms = anchor_alarms(acc.anchor_counts())
-        if merged.left_out:
-            alarms.insert(0, f"disavow.txt is full (Google's limits): {len(merged.left_out):,} more recommended "
-                             "entries are in disavow-overflow.txt")
+        if merged.full:
+            alarms.insert(0, merged.full)
         write_csv_atomic(domains, out / "domains.csv")
         with atomic_open(out / "disavow.txt") as fh:
             fh.write(merged.text)
-        if merged.left_out:
-            with atomic_open(out / "disavow-overflow.txt") as fh:
-                fh.write("# toxiclinks: recommended entries that did not fit in disavow.txt within Google's "
-                         "limits (least toxic last)\n" + "\n".join(merged.left_out) + "\n")
+        overflow = out / disavow.OVERFLOW_FILE
+        if merged.overflow:
+            with atomic_open(overflow) as fh:
+                fh.write(merged.overflow_text)
+        elif overflow.exists() and force:  # one from an earlier run would tell of lines that now fit
+            overflow.unlink()
         if len(rejected):
             write_csv_atomic(rejected, out / "rejects.csv")
         label = f"{mdl.name} version {mdl.version}"
@@ -417,14 +436,14 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
                             links=acc.report_frame(), domains=domains, files=[str(p) for p in exports],
                             rejected=len(rejected), model_label=label,
                             disavow_added_domains=merged.added_domains, disavow_added_urls=merged.added_urls,
-                            disavow_kept=merged.kept, disavow_marked=merged.marked, disavow_notes=merged.notes,
+                            disavow_kept=merged.kept, disavow_moved=merged.moved, disavow_marked=merged.marked, disavow_notes=merged.notes,
                             existing_disavow=existing_disavow, alarms=alarms)
         with atomic_open(out / "report.html") as fh:
             fh.write(render(report))
     bar.close()
     return AuditResult(out, total, len(rejected), acc.verdicts(), len(domains), domains["action"].value_counts().to_dict(),
                        len(merged.added_domains), len(merged.added_urls), alarms,
-                       time.perf_counter() - started, notes + merged.notes)
+                       time.perf_counter() - started, notes + merged.notes, merged.full)
 
 
 def _read_chunks(exports: list[str], formats: str | None, rejects: list[pd.DataFrame] | None,
@@ -559,11 +578,48 @@ def _names(known: dict[str, int]) -> np.ndarray:
     return np.array(list(known), dtype=object)
 
 
+#: Every file an audit may write into its output folder.
+OUTPUTS = ("links.csv", "links.parquet", "domains.csv", "disavow.txt", disavow.OVERFLOW_FILE, "report.html",
+           "rejects.csv")
+
+
+def _guard_inputs(out: Path, exports: list[str], *, existing_disavow: str | None, allowlist: str | None,
+                  denylist: str | None, pages: str | None) -> None:
+    """Refuse to write any output over a file the run reads (an export named links.csv in the output
+    folder, say). The one exception is merging into the existing disavow file in place
+    (``--existing-disavow DIR/disavow.txt``): the merged file keeps every line of it, and the audit
+    refuses, later, when it would not."""
+    inputs = [(path, "an export") for path in exports]
+    inputs += [(path, role) for path, role in ((existing_disavow, "the --existing-disavow file"),
+                                               (allowlist, "the --allowlist file"), (denylist, "the --denylist file"))
+               if path]
+    if pages and Path(pages).is_dir():
+        inputs += [(path, "a saved page (--pages)") for path in [*Path(pages).glob("*.html"), *Path(pages).glob("*.htm")]]
+    for name in OUTPUTS:
+        target = out / name
+        for path, role in inputs:
+            if name == "disavow.txt" and role == "the --existing-disavow file":
+                continue
+            if same_file(target, path):
+                raise InputError(f"the output {target} would replace {role} of this run ({path}); an output never "
+                                 "replaces an input: choose another --out folder", path=str(path))
+
+
+def _guard_previous_overflow(target: Path, force: bool) -> None:
+    """Refuse to replace an overflow file of an earlier run: its lines are in no other file."""
+    if force or not target.exists():
+        return
+    lines, _ = disavow.read(target)
+    if any(ln.kind in ("domain", "url") for ln in lines):
+        raise DisavowError(f"{target} exists: it holds disavow lines of an earlier audit that did not fit in "
+                           "disavow.txt, and a new audit would replace it. Move it away first, or pass --force.")
+
+
 def _guard_previous_disavow(target: Path, existing: str | None, force: bool) -> None:
     """Refuse to replace a disavow.txt whose entries the new file would not keep."""
     if not target.exists() or force:
         return
-    if existing and Path(existing).resolve() == target.resolve():
+    if existing and same_file(existing, target):
         return
     lines, _ = disavow.read(target)
     if any(ln.kind in ("domain", "url") for ln in lines):

@@ -98,6 +98,9 @@ def parse_line(number: int, raw: str) -> Line:
             host = normalize_host(value)
         except URLError as exc:
             return Line(number, raw, "invalid", error=str(exc))
+        if host.startswith("["):
+            return Line(number, raw, "invalid", error="domain: takes a domain name or an IPv4 address, "
+                                                      "not an IPv6 address; list its URLs instead")
         return Line(number, raw, "domain", host)
     if len(text) > MAX_URL:
         return Line(number, raw, "invalid", error=f"URL is {len(text):,} characters long (limit {MAX_URL:,})")
@@ -111,11 +114,13 @@ def parse_line(number: int, raw: str) -> Line:
 
 
 def _host_in(value: str) -> str:
-    """The host a ``domain:`` value with a scheme, path or port names ("" when it names none)."""
+    """The host a ``domain:`` value with a scheme, path or port names ("" when it names none, or
+    names an IPv6 address, which a ``domain:`` line cannot hold)."""
     try:
-        return host_of(normalize_url(value))
+        host = host_of(normalize_url(value))
     except URLError:
         return ""
+    return "" if host.startswith("[") else host
 
 
 def parse(text: str) -> list[Line]:
@@ -150,8 +155,11 @@ def read(path: str | Path) -> tuple[list[Line], list[str]]:
     return parse(text), problems
 
 
-def validate(path: str | Path, *, max_lines: int = MAX_LINES, max_bytes: int = MAX_BYTES) -> list[str]:
-    """Every rule a disavow file breaks, as ``file: line N: message``; empty when valid."""
+def validate(path: str | Path, *, max_lines: int | None = None, max_bytes: int | None = None) -> list[str]:
+    """Every rule a disavow file breaks, as ``file: line N: message``; empty when valid. The limits
+    are Google's (:data:`MAX_LINES`, :data:`MAX_BYTES`) unless given."""
+    max_lines = MAX_LINES if max_lines is None else max_lines
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     lines, problems = read(path)
     size = Path(path).stat().st_size
     if size > max_bytes:
@@ -159,7 +167,10 @@ def validate(path: str | Path, *, max_lines: int = MAX_LINES, max_bytes: int = M
     if len(lines) > max_lines:
         problems.append(f"{path}: file has {len(lines):,} lines (limit {max_lines:,}, comments and blanks count)")
     seen: dict[str, int] = {}
-    domains = {ln.value: ln.number for ln in lines if ln.kind == "domain"}
+    domains: dict[str, int] = {}
+    for ln in lines:
+        if ln.kind == "domain":
+            domains.setdefault(ln.value, ln.number)
     for ln in lines:
         if ln.kind == "invalid":
             problems.append(f"{path}: line {ln.number}: {ln.error}: {ln.raw.strip()[:100]!r}")
@@ -249,8 +260,8 @@ class _Unit:
 
 
 def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (),
-          today: dt.date | None = None, comments: bool = True, max_lines: int = MAX_LINES,
-          max_bytes: int = MAX_BYTES, source: str = "the existing file", overflow_name: str = OVERFLOW_FILE,
+          today: dt.date | None = None, comments: bool = True, max_lines: int | None = None,
+          max_bytes: int | None = None, source: str = "the existing file", overflow_name: str = OVERFLOW_FILE,
           ) -> Merged:
     """Keep every existing line, mark redundant ones, append new entries in a dated section.
 
@@ -259,7 +270,8 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
     comment quoting it. Never writes a ``domain:`` line for an allowlisted site or a whole hosting
     platform.
 
-    Google's limits (``max_lines``, ``max_bytes``) are kept by, in turn: dropping per-entry
+    Google's limits (``max_lines``, ``max_bytes``; :data:`MAX_LINES` and :data:`MAX_BYTES` unless
+    given) are kept by, in turn: dropping per-entry
     comments, dropping the marks on redundant lines, moving redundant existing lines (duplicates,
     URLs a ``domain:`` line covers) to the overflow file, collapsing new URLs into domains. If the
     file still does not fit, it is filled in this order until the first line that does not fit,
@@ -268,6 +280,8 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
     (most toxic first), then new URLs. Every existing line is in one of the two files.
     """
     today = today or dt.date.today()
+    max_lines = MAX_LINES if max_lines is None else max_lines
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     source = escape_unsafe(source) if UNSAFE_CHARACTERS.search(source) else source
     allow_set = site_entries(allow)
     units, marked = _existing_units(existing)
@@ -288,6 +302,9 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
             site = parts.site
         if hosts[site].platform == site:
             notes.append(f"{site}: a hosting platform, never disavowed whole; its URLs are listed instead")
+            continue
+        if site.startswith("["):  # an IPv6 address: no domain: line can name it
+            notes.append(f"{site}: an IPv6 address, which a domain: line cannot name; its URLs are listed instead")
             continue
         if covered_by(site, existing_domains) or site in new_domains:
             continue

@@ -317,8 +317,11 @@ def same_file(a: str | Path, b: str | Path) -> bool:
     """Whether two paths name the same file (through links and symbolic links too)."""
     try:
         return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist (yet): compare where they would be
-        return Path(a).resolve() == Path(b).resolve()
+    except OSError:  # one of them does not exist (yet), or is a loop of links: compare where they would be
+        try:
+            return Path(a).resolve() == Path(b).resolve()
+        except (OSError, RuntimeError):  # a loop of symbolic links (it is reported where it is read)
+            return os.path.abspath(a) == os.path.abspath(b)
 
 
 _CONTROL_BYTES = (*range(0, 9), *range(14, 32), 127)
