@@ -11,6 +11,9 @@ import pandas as pd
 import pytest
 
 from tests.conftest import BIN, REPO, free_port, running
+from tests.disavow_lines import missing_lines, problems_of
+from tests.test_hostile import CORPUS, EXPORTS
+from toxiclinks.disavow import read as read_disavow
 from toxiclinks.model import load
 from toxiclinks.readers import read_export
 from toxiclinks.score import score
@@ -24,8 +27,14 @@ FIELDS = ["source_url", "target_url", "anchor", "left_context", "right_context",
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, small_model):
-    home = tmp_path_factory.mktemp("svc-home")
+def service_home(tmp_path_factory):
+    """The server's TOXICLINKS_HOME and working folder (its log is server.log there)."""
+    return tmp_path_factory.mktemp("svc-home")
+
+
+@pytest.fixture(scope="module")
+def server(service_home, small_model):
+    home = service_home
     port = free_port()
     env = {**os.environ, "TOXICLINKS_HOME": str(home), "TOXICLINKS_MAX_BODY_MB": "40"}
     url = f"http://127.0.0.1:{port}"
@@ -205,3 +214,94 @@ def test_per_input_caches_are_bounded():
     for cached in (urls.normalize_host, urls.split_host, anchor.pair_codes):
         size = cached.cache_info().maxsize
         assert size is not None and size <= 100_000, cached.__name__
+
+
+@pytest.mark.parametrize("endpoint", ["/score", "/score_export", "/disavow"])
+def test_chunked_bodies_over_the_limit_get_413(server, endpoint):
+    """Without a Content-Length the body is counted as it comes; over the limit was an HTTP 500 with a
+    traceback in the log, where the same size with a Content-Length got 413."""
+    def body():
+        yield b'{"links": ['
+        for _ in range(41 * 16):
+            yield b" " * 65536
+        yield b"]}"
+
+    response = httpx.post(f"{server}{endpoint}", content=body(), headers={"content-type": "application/json"},
+                          timeout=120)
+    assert response.status_code == 413 and "larger than 40 MB" in response.json()["error"]
+
+
+def test_disavow_endpoint_keeps_lines_whole_and_within_googles_limits(server, tmp_path):
+    existing = ("domain:a.example\nhttps://b.example/x\u2028y\nhttps://c.example/x\x85y\n"
+                "https://d.example/x\x0cy\nhttps://e.example/x\x1cy\ndomain:https://f.example/path\n")
+    response = httpx.post(f"{server}/disavow", json={"existing_disavow": existing}, timeout=60)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    lines = body["disavow"].split("\n")[:-1]
+    assert "https://b.example/x" not in lines and "domain:f.example" in lines and body["overflow"] == ""
+    assert missing_lines(existing.split("\n")[:-1], lines) == []
+    (tmp_path / "d.txt").write_text(body["disavow"], encoding="utf-8")
+    assert problems_of(tmp_path / "d.txt") == []
+    # An existing file over Google's 100,000 lines: the rest comes back in the overflow field.
+    big = [f"domain:s{i}.com" for i in range(110_000)]
+    response = httpx.post(f"{server}/disavow", json={"existing_disavow": "\n".join(big) + "\n"}, timeout=120)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["full"].startswith("the disavow file is full") and body["overflow"]
+    (tmp_path / "d.txt").write_text(body["disavow"], encoding="utf-8")
+    assert problems_of(tmp_path / "d.txt") == []
+    assert missing_lines(big, body["disavow"].split("\n"), body["overflow"].split("\n")) == []
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_hostile_exports_through_score_export(server, name):
+    """The corpus of tests/test_hostile.py, uploaded: 200 with every row a link or a rejection in its
+    place, or 400 saying what is wrong with the uploaded file (never where the server keeps it)."""
+    data = (CORPUS / "exports" / name).read_bytes()
+    response = httpx.post(f"{server}/score_export", files={"file": (name, data, "application/octet-stream")},
+                          timeout=60)
+    expected = EXPORTS[name]
+    if expected[0] == 2:
+        assert response.status_code == 400 and expected[1] in response.json()["error"], response.text
+        assert "uploaded file" in response.json()["error"] and "/tmp" not in response.json()["error"]
+        return
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [link["index"] for link in body["links"]] == expected[1]
+    assert [r["index"] for r in body["rejected"]] == expected[2]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (CORPUS / "disavow").iterdir() if p.suffix == ".txt"))
+def test_hostile_disavow_files_through_the_disavow_endpoint(server, tmp_path, name):
+    original = [ln.raw for ln in read_disavow(CORPUS / "disavow" / name)[0]]
+    response = httpx.post(f"{server}/disavow", json={"existing_disavow": "\n".join(original)}, timeout=60)
+    assert response.status_code == 200, response.text
+    written = tmp_path / "disavow.txt"
+    written.write_text(response.json()["disavow"], encoding="utf-8")
+    assert problems_of(written) == []
+    assert missing_lines(original, response.json()["disavow"].split("\n")) == []
+
+
+def test_hostile_requests_to_every_endpoint(server):
+    import json
+
+    for case in json.loads((CORPUS / "requests.json").read_text()):
+        if "body" in case:
+            response = httpx.post(f"{server}{case['path']}", content=case["body"].encode("latin-1"),
+                                  headers={"content-type": "application/json"}, timeout=60)
+        else:
+            response = httpx.post(f"{server}{case['path']}", json=case["json"], timeout=60)
+        assert response.status_code in case["status"], (case, response.text)
+        assert "error" in response.json() if response.status_code >= 400 else True
+        if "rejected" in case:
+            assert [r["index"] for r in response.json()["rejected"]] == case["rejected"]
+
+
+def test_client_errors_are_one_log_line_without_a_traceback(server, service_home):
+    """Ordinary 400 and 401/403 answers were logged at ERROR with a traceback. Runs last in this file:
+    no request of any test before it may have left a traceback in the log either."""
+    assert httpx.post(f"{server}/score", json={"links": [{}]}).status_code == 400
+    assert httpx.post(f"{server}/reload", json={}).status_code in (401, 403)
+    log = (service_home / "server.log").read_text(errors="replace")
+    assert "Traceback" not in log and "[ERROR]" not in log
+    assert "Client error on /score [POST]: answered 400" in log

@@ -14,10 +14,12 @@ answered on the event loop; bigger requests run one at a time in a worker thread
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gc
 import hmac
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -164,7 +166,7 @@ class ReloadResponse(BaseModel):
 
 
 class DisavowResponse(BaseModel):
-    """The merged disavow file and what changed."""
+    """The merged disavow file, what did not fit in it, and what changed."""
 
     disavow: str
     added_domains: list[str]
@@ -173,6 +175,9 @@ class DisavowResponse(BaseModel):
     marked: list[str]
     notes: list[str]
     model_version: str
+    overflow: str = Field("", description="what did not fit in the file within Google's limits (existing lines, "
+                                          "then recommended entries): empty when everything fit")
+    full: str = Field("", description="one line saying what did not fit, empty when everything fit")
 
 
 class _BodyLimit:
@@ -195,21 +200,33 @@ class _BodyLimit:
         seen = 0
 
         async def limited_receive():
+            # A body without a Content-Length (chunked) is counted as it comes. The error raised is
+            # one BentoML answers with its status; it is read inside BentoML's request handling.
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise _TooLarge
+                raise _TooLarge(self._message(), error_code=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
             return message
 
+        started = False
+
+        async def tracked_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            return await send(message)
+
         try:
-            return await self.app(scope, limited_receive, _unwrap_errors(send))
-        except _TooLarge:
-            return await self._reject(send)
+            return await self.app(scope, limited_receive, _unwrap_errors(tracked_send))
+        except _TooLarge:  # read outside BentoML's handling (none known): answer here if still possible
+            if not started:
+                return await self._reject(send)
+
+    def _message(self) -> str:
+        return f"request body is larger than {self.limit // (1024 * 1024)} MB; send fewer links per request"
 
     async def _reject(self, send) -> None:
-        await _json_error(send, 413, f"request body is larger than {self.limit // (1024 * 1024)} MB; "
-                                     "send fewer links per request")
+        await _json_error(send, 413, self._message())
 
 
 def _unwrap_errors(send):
@@ -252,8 +269,51 @@ async def _json_error(send, status: int, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(BentoMLException):
+    """A request body over the limit (HTTP 413)."""
+
+
+class _ClientErrors(logging.Filter):
+    """BentoML logs every error answer with a traceback at ERROR, a 400 for a missing field or a 401
+    for a wrong token too. Those are the client's mistakes, answered as such: they are logged as
+    one INFO line saying what was wrong; server errors keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with contextlib.suppress(Exception):  # a filter must never stop a record, nor the request logging it
+            self._demote(record)
+        return True
+
+    @staticmethod
+    def _demote(record: logging.LogRecord) -> None:
+        """Make a client error's record one INFO line (everything computed before anything changes)."""
+        exc = record.exc_info[1] if record.exc_info else None
+        status = _client_status(exc) if exc is not None and record.levelno >= logging.ERROR else 0
+        if not status:
+            return
+        text = str(exc).strip()
+        args = (record.getMessage().replace("Exception on", "Client error on", 1), status,
+                (text.splitlines()[0] if text else type(exc).__name__)[:300])
+        record.msg, record.args = "%s: answered %d, %s", args
+        record.exc_info = record.exc_text = None
+        record.levelno, record.levelname = logging.INFO, "INFO"
+
+
+def _client_status(exc: BaseException) -> int:
+    """The 4xx status an error is answered with, 0 if it is not a client error."""
+    from pydantic import ValidationError
+    from starlette.requests import ClientDisconnect
+
+    if isinstance(exc, ValidationError):
+        return 400
+    if isinstance(exc, ClientDisconnect):
+        return 499  # nobody is left to answer; nginx's name for it
+    if isinstance(exc, BentoMLException):
+        status = int(exc.error_code)
+        return status if 400 <= status < 500 else 0
+    return 0
+
+
+_LOG_FILTER = _ClientErrors()
 
 
 def _scored_link(index: int, source_url: str, target_url: str | None, toxicity: float, verdict: str,
@@ -350,6 +410,9 @@ class Toxiclinks:
 
     def __init__(self) -> None:
         tune_memory()
+        for name in ("bentoml._internal.server.http_app", "bentoml.serve"):
+            if _LOG_FILTER not in logging.getLogger(name).filters:
+                logging.getLogger(name).addFilter(_LOG_FILTER)
         self.location = os.environ.get("TOXICLINKS_MODEL") or None
         self.model = self._load()
         self._token = os.environ.get("TOXICLINKS_API_TOKEN", "")
@@ -540,12 +603,14 @@ class Toxiclinks:
         else:
             rec = disavow.Recommendation()
         try:
-            merged = disavow.merge(existing, rec, allow=allowlist)
+            merged = disavow.merge(existing, rec, allow=allowlist, source="existing_disavow",
+                                   overflow_name="the response's overflow field")
         except ToxiclinksError as exc:
             raise InvalidArgument(str(exc)) from None
         return DisavowResponse(disavow=merged.text, added_domains=merged.added_domains,
                                added_urls=merged.added_urls, kept_entries=merged.kept,
-                               marked=merged.marked, notes=merged.notes, model_version=model.version)
+                               marked=merged.marked, notes=merged.notes, model_version=model.version,
+                               overflow=merged.overflow_text, full=merged.full)
 
 
 Toxiclinks.add_asgi_middleware(_BodyLimit)
