@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -236,3 +237,23 @@ def test_retrain_and_train_commands_fail_clearly(tmp_path, capsys):
     assert "not valid JSON" in capsys.readouterr().err
     assert main(["label", "deny", "not-a-domain", "--db", str(db)]) == 2
     assert "is not a domain" in capsys.readouterr().err
+
+
+def test_labels_that_would_unlearn_the_casebook_are_refused(tmp_path, mlflow_server, monkeypatch):
+    """A reviewer who labels real-world-like links backwards: the challenger may fit those labels,
+    but the gate sees what they cost on the casebook's held-out sites and keeps the champion."""
+    from toxiclinks import casebook
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    links, y = casebook.load()
+    sites = ["hartwell-law", "summit-roofing", "linen-and-loom", "trattoria-bellini"]
+    mine = links["case_site"].isin(sites).to_numpy()
+    store = LabelStore(tmp_path / "labels.sqlite")
+    store.add(pd.DataFrame({"source_url": links.loc[mine, "source_url"], "target_url": links.loc[mine, "target_url"],
+                            "label": 1 - y[mine].astype(int), "note": "backwards"}), author="mallory")
+    root = Path(__file__).resolve().parents[1] / "data" / "casebook"
+    result = retrain([str(root / s / "export.csv") for s in sites], store=store, extra_params=SMALL,
+                     model_name=NAME + "-gate", dry_run=True, log=lambda *_: None)
+    table = result.table
+    assert table.loc["challenger", "casebook_roc_auc"] < table.loc["champion", "casebook_roc_auc"] - 0.01, result.summary()
+    assert "keep" in result.decision and "casebook" in result.decision, result.summary()

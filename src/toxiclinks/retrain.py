@@ -162,10 +162,10 @@ def retrain(exports: list[str], *, store: LabelStore | None = None, params_path:
     keeps_seed = table.loc["challenger", "seed_roc_auc"] >= table.loc["champion", "seed_roc_auc"] - gate
     keeps_case = not len(case) or table.loc["challenger", "casebook_roc_auc"] >= table.loc["champion", "casebook_roc_auc"] - gate
     promote = bool(better_on_user and keeps_seed and keeps_case)
-    why = ("better or equal on your links and within the gate on the seed holdout and the casebook" if promote else
-           "worse on your links" if not better_on_user else
-           f"seed-holdout ROC-AUC fell by more than {gate}" if not keeps_seed else
-           f"casebook ROC-AUC fell by more than {gate}")
+    failed = [why for ok, why in ((better_on_user, "worse on your links"),
+                                  (keeps_seed, f"seed-holdout ROC-AUC fell by more than {gate}"),
+                                  (keeps_case, f"casebook ROC-AUC fell by more than {gate}")) if not ok]
+    why = "; ".join(failed) or "better or equal on your links and within the gate on the seed holdout and the casebook"
     result = RetrainResult(("dry run: would " if dry_run else "") + ("promote" if promote else "keep") + f" ({why})",
                            table, len(user), champion_version, notes=notes)
     if dry_run:
