@@ -102,6 +102,10 @@ def test_merge_never_disavows_allowlisted_or_whole_platforms():
     assert merged.added_urls == []
     assert any("hosting platform" in n for n in merged.notes)
     assert not any("partner.com" in line and not line.startswith("#") for line in merged.lines)
+    # A URL with a port is still on the allowlisted site.
+    merged = merge([], Recommendation(urls={"https://partner.com:8080/x": "t", "https://spam.example:8080/y": "t"}),
+                   allow=["partner.com"])
+    assert merged.added_urls == ["https://spam.example:8080/y"]
 
 
 def test_merge_collapses_urls_rather_than_exceed_limits():

@@ -311,8 +311,7 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
         new_domains[site] = reason
     new_urls = {}
     for url, reason in rec.urls.items():
-        host = url.split("://", 1)[-1].split("/", 1)[0]
-        if under_sites(host, allow_set):
+        if under_sites(host_of(url), allow_set):
             continue
         if url in existing_urls or covered_by(url, existing_domains) or covered_by(url, new_domains):
             continue
@@ -338,7 +337,9 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
         collapsed = sorted(set(url_sites.values()))
         notes.append(f"still over the limits: {len(new_urls):,} URLs collapsed into "
                      f"{len(collapsed):,} domain: entries")
-        platform = dict(zip(collapsed, platforms(collapsed), strict=True))
+        # A hosting platform, or an IPv6 address (no domain: line can name one), keeps its URLs.
+        platform = {site: bool(p) or site.startswith("[")
+                    for site, p in zip(collapsed, platforms(collapsed), strict=True)}
         for site in collapsed:
             if not under_sites(site, allow_set) and not platform[site]:
                 new_domains.setdefault(site, "collapsed from URLs")
@@ -440,11 +441,13 @@ class _Fit:
     today: dt.date
     marks: bool = True  # whether redundant existing lines get toxiclinks' comment
 
-    def lines(self, units: list[_Unit], new: list[_Unit]) -> list[str]:
+    def lines(self, units: list[_Unit], new: list[_Unit], ordered: bool = True) -> list[str]:
         """The file: existing units in their order, then the dated section of the new ones that fit
-        (rank not negative), domains then URLs, each sorted."""
+        (rank not negative), domains then URLs, each sorted (left unsorted when only counted)."""
         out = [line for u in units for line in self._lines(u)]
-        new = sorted((u for u in new if u.rank >= 0), key=lambda u: (u.rank, u.entry))
+        new = [u for u in new if u.rank >= 0]
+        if ordered:
+            new.sort(key=lambda u: (u.rank, u.entry))
         if new:
             domains = sum(u.rank == _NEW_DOMAIN for u in new)
             out += ["", self.header(domains, len(new) - domains)]
@@ -462,7 +465,7 @@ class _Fit:
 
     def fits(self, units: list[_Unit], new: list[_Unit]) -> bool:
         """Whether the whole file fits."""
-        return self.room([], self.lines(units, new))
+        return self.room([], self.lines(units, new, ordered=False))
 
     def room(self, lines: list[str], more: list[str]) -> bool:
         """Whether ``more`` lines fit after ``lines``."""
@@ -522,12 +525,12 @@ def _one_line(text: str) -> str:
 
 def _size(lines: list[str]) -> int:
     """Bytes of ``lines`` written as UTF-8, one line break each."""
-    return sum(len(s.encode("utf-8")) + 1 for s in lines)
+    return len("\n".join(lines).encode("utf-8")) + 1 if lines else 0
 
 
 def _sites_of_urls(urls: Iterable[str]) -> dict[str, str]:
-    """The site of each URL (distinct hosts split in one vectorised call)."""
-    host = {u: u.split("://", 1)[-1].split("/", 1)[0] for u in urls}
+    """The site of each URL, without its port (distinct hosts split in one vectorised call)."""
+    host = {u: host_of(u) for u in urls}
     distinct = list(dict.fromkeys(host.values()))
     site = dict(zip(distinct, split_hosts(distinct)["site"], strict=True))
     return {u: site[h] for u, h in host.items()}

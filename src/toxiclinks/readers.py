@@ -563,7 +563,7 @@ def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str
     ``cut`` are blanked out (the parser passes over blank lines) and given as rejects instead.
     ``blanks`` are the records of blank lines, which keep their numbers but give no row."""
     path = Path(det.path)
-    encoding = det.encoding
+    encoding = "utf-8"  # what a text stream is read as (decoded already, not in det.encoding: BY_LINE is no codec)
     if det.format is formats.BING or det.format is formats.BING_DOMAINS:
         # Bing writes an anchor made of one double quote as `""",` (invalid CSV): repair it.
         with _text_stream(det, errors) as text:
@@ -588,6 +588,9 @@ def _csv_chunks(det: Detected, chunk_rows: int, problems: list[str], errors: str
                     na_filter=False, chunksize=chunk_rows, engine="c", on_bad_lines="warn",
                     skip_blank_lines=True, index_col=False, encoding=encoding, encoding_errors=errors,
                     low_memory=False,
+                    # Lines that end in CR alone: told, the parser does not drop the empty first cell of
+                    # a row after a blank line (which shifted every cell of the row one column left).
+                    lineterminator="\r" if det.line_break == "\r" else None,
                 )
             offset = 0
             # Data record numbers pandas skipped (blank lines and those set aside are known first).
