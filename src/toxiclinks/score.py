@@ -114,7 +114,7 @@ def scored_table(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, conte
     reasons = np.full(len(links), "", dtype=object)
     if len(rows):
         source_vectors = None if context.source_vectors is None else context.source_vectors[rows]
-        reasons[rows] = explain_rows(model, links.iloc[rows], X[rows], top_k=top_k,
+        reasons[rows] = explain_rows(model, links[list(EXPLAIN_COLUMNS)].iloc[rows], X[rows], top_k=top_k,
                                      target_topics=_target_topics(context)[rows], contrib=judgment.contrib,
                                      source_vectors=source_vectors)
     return pd.DataFrame(_columns(X, names, judgment, verdict, reasons), index=links.index)
@@ -213,10 +213,15 @@ def _target_topics(context: Context) -> np.ndarray:
     return names[context.target_codes] if len(names) else np.full(len(context), "", dtype=object)
 
 
+#: The link columns :func:`explain_rows` reads (the fields its phrases quote, and the source's text).
+EXPLAIN_COLUMNS = ("anchor", "source_site", "source_suffix", "source_platform", "source_title", "source_url")
+
+
 def explain_rows(model: ToxicityModel, links: pd.DataFrame, X: np.ndarray, top_k: int = 3,
                  target_topics: np.ndarray | None = None, contrib: np.ndarray | None = None,
                  source_vectors: np.ndarray | None = None) -> list[str]:
-    """Top reasons, joined with '; ', for each row, from per-feature contributions.
+    """Top reasons, joined with '; ', for each row, from per-feature contributions; ``links``
+    needs the :data:`EXPLAIN_COLUMNS`.
 
     ``contrib`` is the rows' contributions without the bias column, and ``source_vectors`` their
     sources' topic vectors (:func:`toxiclinks.features.topic.source_vectors`), when already computed.
@@ -393,6 +398,8 @@ _PHRASES: dict[str, Callable[..., str]] = {
     "topic__source_money_words": lambda v, X, n, r: "source page is about gambling, adult, pharma or other money niches" if v else "",
     "topic__source_topic_words": lambda v, X, n, r: "",
     "domain__in_spam_list": lambda v, X, n, r: "site is on public spam/disavow lists" if v else "",
+    # Log-odds 1.5: the name is more like the spam lists' names than like popular sites' (~4.5 to 1).
+    "domain__name_spam_score": lambda v, X, n, r: "site's name looks like the names on spam lists" if v >= 1.5 else "",
     "domain__outbound_links_log": lambda v, X, n, r: f"page links out {_fmt_count(v)} times" if v >= 1.5 else "",
     "domain__linked_domains_log": lambda v, X, n, r: f"site links out to {_fmt_count(v)} domains (link-farm pattern)" if v >= 2.5 else "",
     "domain__traffic_log": lambda v, X, n, r: "source site has no organic traffic" if v < 1 else "",

@@ -19,7 +19,6 @@ from functools import cache
 
 import numpy as np
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
 
 from .. import reference
 from ..urls import split_hosts
@@ -27,7 +26,7 @@ from ..urls import split_hosts
 N_FEATURES = 1 << 18
 _MAX_N = 5
 _WIDTH = 80  # bytes of a name that count (names are rarely longer)
-_BLOCK = 20_000  # names hashed at once (their bucket matrix stays small)
+_BLOCK = 4_096  # names hashed at once: their arrays stay in the processor's cache
 _MASK = np.uint64(N_FEATURES - 1)
 _PRIME = np.uint64(1099511628211)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -44,16 +43,19 @@ def _buckets(texts: list[bytes], lengths: np.ndarray) -> np.ndarray:
     cols = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     codes[rows, cols] = flat.astype(np.uint64) + np.uint64(1)
     place = np.arange(width)[None, :]
-    parts = []
+    out = np.empty((n, _MAX_N * width), dtype=np.uint64)
     rolling = np.zeros((n, width), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for k in range(_MAX_N):  # rolling[:, j] is the hash of bytes j..j+k
-            rolling = rolling * _PRIME + codes[:, k:k + width]
-            bucket = (((rolling ^ np.uint64(k + 1)) * _MIX) >> np.uint64(32)) & _MASK
-            bucket = bucket.view(np.int64)
-            bucket[place + k >= lengths[:, None]] = N_FEATURES
-            parts.append(bucket)
-    return np.concatenate(parts, axis=1)
+            np.multiply(rolling, _PRIME, out=rolling)
+            np.add(rolling, codes[:, k:k + width], out=rolling)
+            part = out[:, k * width:(k + 1) * width]  # the k+1-grams, mixed in place
+            np.bitwise_xor(rolling, np.uint64(k + 1), out=part)
+            np.multiply(part, _MIX, out=part)
+            np.right_shift(part, np.uint64(32), out=part)
+            np.bitwise_and(part, _MASK, out=part)
+            part[place + k >= lengths[:, None]] = N_FEATURES
+    return out.view(np.int64)
 
 
 def _blocks(sites: Sequence[str]) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -125,6 +127,8 @@ def fit(split: str) -> NameModel:
     that part teach the booster what the score is worth on names it never saw; shipped models use
     ``known`` (4/5). The ``holdout`` fifth is never fitted.
     """
+    from sklearn.linear_model import LogisticRegression  # training only: scoring needs none of it
+
     if split == "holdout":
         raise ValueError("the name model is never fitted on the held-out fifth of the lists")
     spam, popular = _sites(reference.spam_domains(split)), _sites(reference.popular_domains(split))
