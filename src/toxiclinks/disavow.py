@@ -291,7 +291,7 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
     notes: list[str] = []
     new_domains = {}
     hosts = host_table(site.lower() for site in rec.domains)
-    hosts.update(host_table(parts.site for parts in hosts.values()))
+    hosts.update(host_table({parts.site for parts in hosts.values()} - hosts.keys()))  # the sites not split yet
     for site, reason in rec.domains.items():
         site = site.lower()
         if under_sites(site, allow_set):
@@ -318,10 +318,13 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
         new_urls[url] = reason
 
     fit = _Fit(max_lines, max_bytes, today)
-    new = _new_units(new_domains, new_urls, comments)
-    if not fit.fits(units, new) and comments and (new_domains or new_urls):
+    # More new entries than lines allowed: no layout with a comment per entry can fit.
+    hopeless = len(new_domains) + len(new_urls) > max_lines
+    new = _new_units(new_domains, new_urls, comments and not hopeless)
+    if comments and (new_domains or new_urls) and (hopeless or not fit.fits(units, new)):
         notes.append("the file would exceed Google's limits with one comment per entry; comments dropped")
-        new = _new_units(new_domains, new_urls, False)
+        if not hopeless:
+            new = _new_units(new_domains, new_urls, False)
     if not fit.fits(units, new) and any(u.mark for u in units):
         notes.append("the file would exceed Google's limits with a comment on each redundant line; "
                      "those comments dropped")
@@ -423,12 +426,11 @@ def _covering(entry: str, domains: dict[str, int]) -> str | None:
 def _new_units(domains: dict[str, str], urls: dict[str, str], comments: bool) -> list[_Unit]:
     """New entries as units: ``order`` is their rank in the recommendation (most toxic first)."""
     units = []
-    for order, (site, reason) in enumerate(domains.items()):
-        units.append(_Unit(_NEW_DOMAIN, order, ([f"# {_one_line(reason)}"] if comments and reason else [])
-                           + [f"domain:{site}"], entry=f"domain:{site}"))
-    for order, (url, reason) in enumerate(urls.items(), start=len(domains)):
-        units.append(_Unit(_NEW_URL, order, ([f"# {_one_line(reason)}"] if comments and reason else []) + [url],
-                           entry=url))
+    entries = [*(("domain:" + site, reason, _NEW_DOMAIN) for site, reason in domains.items()),
+               *((url, reason, _NEW_URL) for url, reason in urls.items())]
+    for order, (entry, reason, rank) in enumerate(entries):
+        lines = ["# " + _one_line(reason), entry] if comments and reason else [entry]
+        units.append(_Unit(rank, order, lines, entry=entry))
     return units
 
 
