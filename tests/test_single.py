@@ -134,8 +134,9 @@ def test_labels_are_the_batch_labels_for_every_verdict(model, exported):
     assert {"toxic", "ok"} <= verdicts and pd.notna(list(verdicts)).all()
 
 
-def test_contributions_of_a_few_rows_equal_the_sparse_product(model):
-    """Few rows take the dense credits (a live request), many the sparse product: same numbers."""
+def test_contributions_of_a_few_rows_equal_those_of_many(model):
+    """Few rows sum the dense credits tree by tree (a live request), many take a sparse indicator's
+    product with them: same numbers."""
     X = model.transform(read_export(REPO_SAMPLE).links)
     many = model.contributions(X)
     for k in (1, 5, 16):
