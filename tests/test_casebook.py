@@ -52,6 +52,28 @@ def test_the_checker_finds_a_wrong_category(tmp_path):
     assert result.returncode == 1 and "is not a toxic category" in result.stdout
 
 
+@pytest.mark.parametrize(("export", "labels", "said"), [
+    (None, "source_url,target_url,label,category,note\n", "missing"),
+    (b"", "source_url,target_url,label,category,note\n", "export: "),
+    (b"\x00\x01binary\x00", "source_url,target_url,label,category,note\n", "export: "),
+    ("copy", b"source_url,target_url,label,category,note\nhttps://a.com/\xe9,,toxic,pbn,x\n", "not UTF-8"),
+    ("copy", "source_url,target_url,label,category,note\nhttps://a.com/,,toxic\n", "not five fields"),
+    ("copy", "source_url,target_url,label,category,note\nhttps://a.com/,,toxic,pbn,x,extra\n", "not five fields"),
+    ("copy", "", "header must be"),
+])
+def test_the_checker_names_a_broken_folder_without_a_traceback(tmp_path, export, labels, said):
+    site = casebook.sites()["site"].iloc[0]
+    folder = tmp_path / site
+    folder.mkdir()
+    if export is not None:
+        data = (ROOT / "data" / "casebook" / site / "export.csv").read_bytes() if export == "copy" else export
+        (folder / "export.csv").write_bytes(data)
+    (folder / "labels.csv").write_bytes(labels if isinstance(labels, bytes) else labels.encode())
+    result = subprocess.run([sys.executable, str(ROOT / "data" / "casebook" / "check.py"), str(folder)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 1 and said in result.stdout and "Traceback" not in result.stderr, result
+
+
 def test_folds_hold_out_whole_authors():
     links, _ = casebook.load()
     authors = links["case_author"].to_numpy(object)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from toxiclinks.errors import ToxiclinksError
 from toxiclinks.readers import read_export
 from toxiclinks.urls import normalize_url_series
 
@@ -31,15 +32,25 @@ def check(folder: Path) -> list[str]:
     for p in (export, labels_path):
         if not p.is_file():
             return [f"missing {p}"]
-    result = read_export(export)
+    try:
+        result = read_export(export)
+    except ToxiclinksError as exc:
+        return [f"export: {exc}"]
     if len(result.rejects):
         problems.append(f"{len(result.rejects)} rejected rows:\n{result.rejects.head(10).to_string()}")
     problems += [f"reader: {p}" for p in result.problems]
     links = result.links
-    with labels_path.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    if not rows or set(rows[0]) != {"source_url", "target_url", "label", "category", "note"}:
+    try:
+        with labels_path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+    except UnicodeDecodeError as exc:
+        return problems + [f"labels.csv is not UTF-8 (byte {exc.start}): save it as UTF-8"]
+    if not rows or reader.fieldnames != ["source_url", "target_url", "label", "category", "note"]:
         return problems + ["labels.csv header must be source_url,target_url,label,category,note"]
+    short = [i + 2 for i, r in enumerate(rows) if None in r.values() or None in r]
+    if short:
+        return problems + [f"labels lines {short[:10]}: not five fields (source_url,target_url,label,category,note)"]
     lab = pd.DataFrame(rows)
     for i, r in lab.iterrows():
         line = i + 2
