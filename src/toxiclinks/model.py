@@ -116,21 +116,20 @@ class ToxicityModel:
 
     def leaf_contributions(self, leaves: np.ndarray, chunk: int = 10_000) -> np.ndarray:
         """:meth:`contributions` of the rows whose :meth:`leaves` are given."""
-        paths, _, bias, _ = self._paths()
-        n_features = paths.shape[1]
+        bias, dense = self._paths()[2], self._dense_paths()
+        n_features = dense.shape[1]
         out = np.empty((len(leaves), n_features + 1))
         out[:, n_features] = bias
         if len(leaves) <= _FEW_ROWS:
             # A live request: summing the rows of the dense credits, tree by tree, adds the same
             # numbers in the same order as the product below, without its set-up (tested equal).
-            out[:, :n_features] = self._dense_paths()[leaves].sum(axis=1)
+            out[:, :n_features] = dense[leaves].sum(axis=1)
             return out
-        dense = self._dense_paths()
         # The indicator matrix takes ~5 KB per row: chunks bound memory.
         for start in range(0, len(leaves), chunk):
             part = leaves[start:start + chunk]
             # One leaf per tree and row, already in column order: the arrays are a valid CSR as they are.
-            indicator = sparse.csr_matrix((len(part), paths.shape[0]))
+            indicator = sparse.csr_matrix((len(part), len(dense)))
             indicator.data, indicator.indices = np.ones(part.size), part.ravel()
             indicator.indptr = np.arange(0, part.size + 1, part.shape[1], dtype=np.int32)
             # Against the dense credits (a few MB): the same sums in the same order as a sparse
