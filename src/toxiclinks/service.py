@@ -14,7 +14,6 @@ answered on the event loop; bigger requests run one at a time in a worker thread
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import gc
@@ -41,6 +40,7 @@ from bentoml.exceptions import BentoMLException, InvalidArgument  # noqa: E402
 from pydantic import AfterValidator, BaseModel, Field  # noqa: E402
 
 from . import disavow, schema  # noqa: E402
+from ._http import CLIENT_ERRORS, BodyLimit  # noqa: E402
 from .errors import ToxiclinksError  # noqa: E402
 from .labels import LabelStore  # noqa: E402
 from .readers import IP_LIKE, UNKNOWN_SUFFIX, host_columns, read_export, unknown_suffix  # noqa: E402
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 
 MAX_LINKS = 100_000
 T = TypeVar("T")
-MAX_BODY_BYTES = int(os.environ.get("TOXICLINKS_MAX_BODY_MB", "64")) * 1024 * 1024
 
 
 def _in_table_range(value: dt.datetime) -> dt.datetime:
@@ -180,142 +179,6 @@ class DisavowResponse(BaseModel):
     full: str = Field("", description="one line saying what did not fit, empty when everything fit")
 
 
-class _BodyLimit:
-    """ASGI middleware: 413 for bodies over the limit (never buffered), 400 for broken multipart."""
-
-    def __init__(self, app, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            return await self._reject(send)
-        content_type = headers.get(b"content-type", b"").lower()
-        if content_type.startswith(b"multipart/") and b"boundary=" not in content_type:
-            # BentoML answers 500 to this; it is the client's mistake.
-            return await _json_error(send, 400, "multipart/form-data request without a boundary")
-        seen = 0
-
-        async def limited_receive():
-            # A body without a Content-Length (chunked) is counted as it comes. The error raised is
-            # one BentoML answers with its status; it is read inside BentoML's request handling.
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge(self._message(), error_code=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-            return message
-
-        started = False
-
-        async def tracked_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            return await send(message)
-
-        try:
-            return await self.app(scope, limited_receive, _unwrap_errors(tracked_send))
-        except _TooLarge:  # read outside BentoML's handling (none known): answer here if still possible
-            if not started:
-                return await self._reject(send)
-
-    def _message(self) -> str:
-        return f"request body is larger than {self.limit // (1024 * 1024)} MB; send fewer links per request"
-
-    async def _reject(self, send) -> None:
-        await _json_error(send, 413, self._message())
-
-
-def _unwrap_errors(send):
-    """BentoML 1.4 sends its 4xx errors as ``[{"error": …}]``; send ``{"error": …}`` like the rest."""
-    import json
-
-    state: dict = {}
-
-    async def wrapped(message):
-        if message["type"] == "http.response.start" and 400 <= message["status"] < 500:
-            state["start"], state["body"] = message, b""
-            return None
-        if "start" in state and message["type"] == "http.response.body":
-            state["body"] += message.get("body", b"")
-            if message.get("more_body"):
-                return None
-            body = state["body"]
-            try:
-                data = json.loads(body)
-                if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
-                    body = json.dumps(data[0]).encode()
-            except ValueError:
-                pass
-            headers = [(k, v) for k, v in state["start"]["headers"] if k.lower() != b"content-length"]
-            await send({**state["start"], "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-            return await send({"type": "http.response.body", "body": body})
-        return await send(message)
-
-    return wrapped
-
-
-async def _json_error(send, status: int, message: str) -> None:
-    """Send a JSON error response from ASGI middleware."""
-    import json
-
-    body = json.dumps({"error": message}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(BentoMLException):
-    """A request body over the limit (HTTP 413)."""
-
-
-class _ClientErrors(logging.Filter):
-    """BentoML logs every error answer with a traceback at ERROR, a 400 for a missing field or a 401
-    for a wrong token too. Those are the client's mistakes, answered as such: they are logged as
-    one INFO line saying what was wrong; server errors keep their traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        with contextlib.suppress(Exception):  # a filter must never stop a record, nor the request logging it
-            self._demote(record)
-        return True
-
-    @staticmethod
-    def _demote(record: logging.LogRecord) -> None:
-        """Make a client error's record one INFO line (everything computed before anything changes)."""
-        exc = record.exc_info[1] if record.exc_info else None
-        status = _client_status(exc) if exc is not None and record.levelno >= logging.ERROR else 0
-        if not status:
-            return
-        text = str(exc).strip()
-        args = (record.getMessage().replace("Exception on", "Client error on", 1), status,
-                (text.splitlines()[0] if text else type(exc).__name__)[:300])
-        record.msg, record.args = "%s: answered %d, %s", args
-        record.exc_info = record.exc_text = None
-        record.levelno, record.levelname = logging.INFO, "INFO"
-
-
-def _client_status(exc: BaseException) -> int:
-    """The 4xx status an error is answered with, 0 if it is not a client error."""
-    from pydantic import ValidationError
-    from starlette.requests import ClientDisconnect
-
-    if isinstance(exc, ValidationError):
-        return 400
-    if isinstance(exc, ClientDisconnect):
-        return 499  # nobody is left to answer; nginx's name for it
-    if isinstance(exc, BentoMLException):
-        status = int(exc.error_code)
-        return status if 400 <= status < 500 else 0
-    return 0
-
-
-_LOG_FILTER = _ClientErrors()
-
-
 def _scored_link(index: int, source_url: str, target_url: str | None, toxicity: float, verdict: str,
                  reasons: str, anchor_class: str, placement: str) -> ScoredLink:
     """One scored link of a response, its '; '-joined reasons as a list."""
@@ -411,8 +274,8 @@ class Toxiclinks:
     def __init__(self) -> None:
         tune_memory()
         for name in ("bentoml._internal.server.http_app", "bentoml.serve"):
-            if _LOG_FILTER not in logging.getLogger(name).filters:
-                logging.getLogger(name).addFilter(_LOG_FILTER)
+            if CLIENT_ERRORS not in logging.getLogger(name).filters:
+                logging.getLogger(name).addFilter(CLIENT_ERRORS)
         self.location = os.environ.get("TOXICLINKS_MODEL") or None
         self.model = self._load()
         self._token = os.environ.get("TOXICLINKS_API_TOKEN", "")
@@ -613,7 +476,7 @@ class Toxiclinks:
                                overflow=merged.overflow_text, full=merged.full)
 
 
-Toxiclinks.add_asgi_middleware(_BodyLimit)
+Toxiclinks.add_asgi_middleware(BodyLimit)
 
 
 def run(model: str | None, port: int, host: str = "127.0.0.1", extra: list[str] | None = None) -> int:
