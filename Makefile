@@ -30,7 +30,7 @@ bench: setup
 	$(BIN)/python bench/run.py
 
 features: setup
-	$(BIN)/python -m toxiclinks.features.registry > features/FEATURES.md
+	$(BIN)/python -m toxiclinks.features > features/FEATURES.md
 
 model: setup
 	$(BIN)/toxiclinks train --config training/params.json --out models/default

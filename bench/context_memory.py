@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from toxiclinks.features.context import ContextBuilder
+from toxiclinks.features import ContextBuilder
 
 
 def _rss_mb() -> float:

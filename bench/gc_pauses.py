@@ -16,9 +16,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from service_load import LINK  # noqa: E402
 from toxiclinks.config import tune_memory  # noqa: E402
-from toxiclinks.model import load  # noqa: E402
-from toxiclinks.score import score  # noqa: E402
-from toxiclinks.service import Link, links_frame  # noqa: E402
+from toxiclinks.model import load, score  # noqa: E402
+from toxiclinks.serving.service import Link, links_frame  # noqa: E402
 
 
 def main(mode: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from toxiclinks.synth import write
+from toxiclinks.model import write_seed_data as write
 
 
 def main() -> None:

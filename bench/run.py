@@ -25,13 +25,13 @@ t = time.perf_counter(); df = pd.read_csv(PATH); out['seconds'] = time.perf_coun
 out['rows'] = len(df)
 """,
     "read_export": """
-from toxiclinks.readers import read_export
+from toxiclinks.reading import read_export
 t = time.perf_counter(); r = read_export(PATH); out['seconds'] = time.perf_counter() - t
 out['rows'] = len(r.links); out['rejected'] = len(r.rejects)
 out['distinct_hosts'] = int(r.links['source_host'].nunique())
 """,
     "features": """
-from toxiclinks.readers import read_export
+from toxiclinks.reading import read_export
 from toxiclinks.model import load
 links = read_export(PATH).links
 model = load(MODEL)
@@ -39,7 +39,7 @@ t = time.perf_counter(); X = model.transform(links); out['seconds'] = time.perf_
 out['rows'] = len(links); out['links_per_second'] = len(links) / out['seconds']
 """,
     "predict_and_contrib": """
-from toxiclinks.readers import read_export
+from toxiclinks.reading import read_export
 from toxiclinks.model import load
 links = read_export(PATH).links.head(200_000)
 model = load(MODEL)
@@ -57,7 +57,7 @@ t = time.perf_counter(); r = run_audit([PATH], d, model=MODEL, progress=False); 
 out['rows'] = r.links; out['flagged_with_reasons'] = r.verdicts.get('toxic', 0) + r.verdicts.get('suspicious', 0)
 """,
     "train": """
-from toxiclinks.train import train
+from toxiclinks.model import train
 import tempfile
 labels = str(Path(PATH).with_name('labels.csv'))
 t = time.perf_counter()

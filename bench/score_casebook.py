@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
 from toxiclinks.model import load
-from toxiclinks.readers import read_export
+from toxiclinks.reading import read_export
 from toxiclinks.urls import normalize_url_series
 
 CASEBOOK = Path(__file__).resolve().parents[1] / "data" / "casebook"

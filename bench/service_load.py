@@ -53,9 +53,8 @@ class Bare:
 
     def __init__(self, model_path: str) -> None:
         from toxiclinks.config import tune_memory
-        from toxiclinks.model import load
-        from toxiclinks.score import score, score_one
-        from toxiclinks.service import Link, link_values, links_frame
+        from toxiclinks.model import load, score, score_one
+        from toxiclinks.serving.service import Link, link_values, links_frame
 
         tune_memory()  # as the service does
         self.model = load(model_path)

@@ -74,7 +74,7 @@ def running(args: list[str], ready_url: str, *, env: dict[str, str], cwd: Path, 
 @pytest.fixture(scope="session")
 def small_model(tmp_path_factory):
     """A model trained on a small seed set (no MLflow), shared by the audit and service tests."""
-    from toxiclinks.train import train
+    from toxiclinks.model import train
 
     out = tmp_path_factory.mktemp("model")
     result = train(out=out, track=False, log=lambda *_: None,

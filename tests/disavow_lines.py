@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from toxiclinks import disavow
+from toxiclinks.audit import _disavow as disavow
+from toxiclinks.audit import validate
 from toxiclinks.cli import main
-from toxiclinks.disavow import validate
 
 #: How a comment written by toxiclinks starts.
 MARK = "# toxiclinks: "

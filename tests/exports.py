@@ -60,7 +60,7 @@ def write_csv(path: Path, header: list[str], rows: list[dict[str, str]] | list[l
 def canonical(rows: list[dict]) -> pd.DataFrame:
     """A canonical link table from a few hand-written links (missing fields stay unknown)."""
     from toxiclinks import schema
-    from toxiclinks.readers import add_hosts
+    from toxiclinks.reading import add_hosts
     from toxiclinks.urls import normalize_url
 
     frame = pd.DataFrame(rows)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from toxiclinks.features import anchor
+from toxiclinks.features import AnchorClass
+from toxiclinks.features import _anchor as anchor
 from toxiclinks.urls import split_host
 
-CLASS = {name: code for code, name in enumerate(("empty", "brand", "url", "generic", "exact", "partial",
-                                                 "compound", "other"))}
+CLASS = {"empty": AnchorClass.EMPTY, "brand": AnchorClass.BRAND, "url": AnchorClass.NAKED_URL,
+         "generic": AnchorClass.GENERIC, "exact": AnchorClass.EXACT, "partial": AnchorClass.PARTIAL,
+         "compound": AnchorClass.COMPOUND, "other": AnchorClass.OTHER}
 
 TABLE = [
     # law: a family-law firm, a personal-injury firm
@@ -130,6 +132,6 @@ def test_the_table_is_large_and_covers_every_class():
 def test_anchor_class(text: str, target: str, expected: str) -> None:
     host = target.split("/")[2]
     site = split_host(host).site
-    path_words = anchor._target_info(target, site)[1]
+    path_words = anchor.target_info(target, site)[1]
     code = anchor.classify(text, site, path_words)[0]
     assert anchor.CLASSES[code] == anchor.CLASSES[CLASS[expected]], f"{text!r}: got {anchor.CLASSES[code]}"

@@ -12,13 +12,12 @@ import pytest
 
 from tests.disavow_lines import missing_lines, problems_of
 from tests.exports import AHREFS_HEADER, ahrefs_row, write_csv
-from toxiclinks.audit import run_audit
+from toxiclinks.audit import parse, run_audit, validate
 from toxiclinks.cli import main
-from toxiclinks.disavow import parse, validate
 from toxiclinks.errors import DisavowError, InputError
 from toxiclinks.model import load
+from toxiclinks.model import write_seed_data as synth_write
 from toxiclinks.safeio import atomic_open, csv_bytes, write_csv_atomic
-from toxiclinks.synth import write as synth_write
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +193,7 @@ def test_audit_command_errors_are_clear(tmp_path, capsys, small_model):
 
 def test_a_bug_is_one_line_not_a_traceback_and_the_traceback_comes_on_request(tmp_path, capsys, small_model,
                                                                                export, monkeypatch):
-    from toxiclinks import audit
+    import toxiclinks.audit as audit
 
     def broken(*args, **kwargs):
         raise KeyError("no such column")  # stands in for a bug of ours: none is known to raise here
@@ -211,11 +210,10 @@ def test_a_bug_is_one_line_not_a_traceback_and_the_traceback_comes_on_request(tm
 
 
 def test_allowlist_lines_that_name_no_domain_are_reported_and_idn_entries_match(tmp_path, small_model):
-    from toxiclinks.audit import read_site_list
+    from toxiclinks.audit._inputs import read_site_list
     from toxiclinks.errors import InputError
-    from toxiclinks.model import load
-    from toxiclinks.readers import read_export
-    from toxiclinks.score import score
+    from toxiclinks.model import load, score
+    from toxiclinks.reading import read_export
 
     allow = tmp_path / "allow.txt"
     allow.write_text("domain:partner.example\nhttps//typo.example\n# note\nlocalhost\ncafé.fr\n", encoding="utf-16")
@@ -245,7 +243,7 @@ def test_audit_command_prints_summary(tmp_path, capsys, small_model, export):
 
 
 def test_url_only_export_gives_unknown_not_clean(tmp_path, small_model):
-    from toxiclinks.reference import spam_domains
+    from toxiclinks.features import spam_domains
 
     listed = sorted(spam_domains("known"))[10]
     gsc = tmp_path / "https___me.example.com_-Latest links-2026-05-18.csv"
@@ -296,7 +294,7 @@ def test_rejects_from_several_files_are_all_written_in_order(tmp_path, small_mod
 
 def test_streamed_audit_writes_exactly_what_the_in_memory_audit_writes(tmp_path, small_model, export, monkeypatch):
     """Large exports are read twice in small chunks; every output must match the one-pass audit."""
-    from toxiclinks import audit
+    from toxiclinks.audit import _run as audit
 
     links_csv, _, extra = export
     whole = tmp_path / "whole"
@@ -316,19 +314,19 @@ def test_streamed_audit_writes_exactly_what_the_in_memory_audit_writes(tmp_path,
 
 
 def test_an_export_that_changes_between_the_two_readings_is_an_error(tmp_path, small_model, export, monkeypatch):
-    from toxiclinks import audit
+    from toxiclinks.audit import _run as audit
 
     links_csv, _, _ = export
     monkeypatch.setattr(audit, "READ_ONCE_ROWS", 0)
-    real = audit._read_chunks
+    real = audit._Reader.chunks
     calls = []
 
-    def growing(exports, formats, rejects, notes):
+    def growing(self, rejects, notes):
         calls.append(1)
-        chunks = list(real(exports, formats, rejects, notes))
+        chunks = list(real(self, rejects, notes))
         return chunks + chunks[:1] if len(calls) == 2 else chunks  # the file grew before pass 2
 
-    monkeypatch.setattr(audit, "_read_chunks", growing)
+    monkeypatch.setattr(audit._Reader, "chunks", growing)
     with pytest.raises(InputError, match="changed while it was being audited"):
         run_audit([str(links_csv)], tmp_path / "out", model=small_model.folder, progress=False)
     assert not (tmp_path / "out" / "links.csv").exists()  # nothing half-written is left behind
@@ -338,7 +336,7 @@ def test_a_failed_write_mid_audit_is_an_error_and_keeps_the_previous_outputs(tmp
                                                                              monkeypatch):
     """A write that fails while links.csv is appended (a full disk) stops the audit with the error,
     and the outputs of the previous audit stay as they were, without temporary files beside them."""
-    from toxiclinks import audit
+    from toxiclinks.audit import _run as audit
 
     links_csv, _, _ = export
     out = tmp_path / "out"
@@ -366,7 +364,7 @@ def test_no_mainstream_tld_is_called_a_spam_tld_by_the_shipped_model():
     spam' only when most of its training links were toxic. With 0.5 as the bar, the shipped model
     said '.net sites are often spam' (its rate in the seed data: 0.50)."""
     from toxiclinks.model import load
-    from toxiclinks.score import describe
+    from toxiclinks.model._explain import describe
 
     model = load(None)
     names = model.feature_names
@@ -380,8 +378,8 @@ def test_each_reason_describes_its_own_links_values(small_model, export):
     """Reasons are cached by what they say; two links whose values differ only slightly (a log
     count of 3.2356 vs 3.2364: 1,720 vs 1,723 links, equal to three decimals) must not share
     one link's phrase."""
-    from toxiclinks.readers import read_export
-    from toxiclinks.score import describe, explain_rows
+    from toxiclinks.model._explain import describe, explain_rows
+    from toxiclinks.reading import read_export
 
     model = load(small_model.folder)
     links = read_export(export[0]).links.head(2)
@@ -432,7 +430,7 @@ def test_an_output_never_replaces_an_input(tmp_path, capsys, small_model, export
 def test_a_disavow_file_that_cannot_hold_everything_exits_1_and_keeps_every_line(tmp_path, capsys, small_model, export,
                                                                                monkeypatch):
     """Google's limits made small (1,000 lines), so that an existing file of ordinary size overflows."""
-    from toxiclinks import disavow
+    from toxiclinks.audit import _disavow as disavow
 
     monkeypatch.setattr(disavow, "MAX_LINES", 1_000)
     links_csv, _, _ = export
@@ -479,7 +477,7 @@ def test_sigterm_removes_temporary_files_and_says_so(tmp_path, small_model, expo
     out = tmp_path / "out"
     script = f"""
 import os, signal, sys
-from toxiclinks import audit
+from toxiclinks.audit import _run as audit
 from toxiclinks.cli import main
 audit.READ_ONCE_ROWS, audit.CHUNK_ROWS = 0, 97
 real, calls = audit.csv_bytes, []

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toxiclinks import casebook, validation
+from toxiclinks.model import _casebook as casebook
+from toxiclinks.model import _validation as validation
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,8 +107,8 @@ def test_the_name_model_ranks_held_out_real_names(split):
     """Spam vs popular names the name model never saw (the lists' held-out fifth)."""
     from sklearn.metrics import roc_auc_score
 
-    from toxiclinks.features import names
-    from toxiclinks.train import _natural_mix_domains
+    from toxiclinks.features import _names as names
+    from toxiclinks.model._evaluate import _natural_mix_domains
 
     y, links = _natural_mix_domains("holdout", seed=3, per_list=1500)
     scores = names.fit(split).score(list(links["source_site"].fillna("")))

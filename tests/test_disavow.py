@@ -7,17 +7,17 @@ import datetime as dt
 import pytest
 
 from tests.disavow_lines import missing_lines, problems_of
-from toxiclinks.cli import main
-from toxiclinks.disavow import (
+from toxiclinks.audit import (
     MAX_BYTES,
     MAX_LINES,
     Recommendation,
     merge,
     parse,
-    parse_line,
     read,
     validate,
 )
+from toxiclinks.audit._disavow import parse_line
+from toxiclinks.cli import main
 from toxiclinks.errors import DisavowError
 
 EXISTING = """# Disavow file for example.com

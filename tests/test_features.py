@@ -7,10 +7,9 @@ import pandas as pd
 import pytest
 
 from tests.exports import canonical
-from toxiclinks.features import FEATURES, LinkFeatures
-from toxiclinks.features.anchor import classify, script_of
-from toxiclinks.features.registry import markdown
-from toxiclinks.features.text import entropies, name_keywords
+from toxiclinks.features import FEATURES, AnchorClass, LinkFeatures, markdown
+from toxiclinks.features._anchor import classify, script_of
+from toxiclinks.features._text import entropies, name_keywords
 
 SPAM = dict(source_url="http://best-cheap-casino-links.xyz/partners", target_url="https://trailgear.com/boots/",
             anchor="best online casino", in_content=False, links_in_group=250, nofollow=False, ugc=False,
@@ -40,7 +39,7 @@ def test_spam_footer_casino_link_vs_on_topic_brand_link(fitted):
     f = features_of(fitted, [SPAM, GOOD])
     spam, good = f.iloc[0], f.iloc[1]
     # anchor
-    assert spam["anchor__class"] == 4 and good["anchor__class"] == 1
+    assert spam["anchor__class"] == AnchorClass.EXACT and good["anchor__class"] == AnchorClass.BRAND
     assert spam["anchor__money_category"] == 1  # gambling
     assert spam["anchor__money_words"] >= 1 and good["anchor__money_words"] == 0
     # domain
@@ -94,22 +93,22 @@ def test_reference_lists_and_tld_rate_learned_from_labels():
 
 def test_anchor_classes():
     site, words = "trailgear.com", frozenset({"hiking", "boots"})
-    assert classify("", site, words)[0] == 0
-    assert classify("TrailGear", site, words)[0] == 1
-    assert classify("https://trailgear.com/", site, words)[0] == 2
-    assert classify("click here", site, words)[0] == 3
-    assert classify("cheap hiking boots", site, words)[0] == 4
-    assert classify("my favourite hiking boots from last year", site, words)[0] == 5
-    assert classify("TrailGear hiking boots", site, words)[0] == 6
-    assert classify("Jane Smith", site, words)[0] == 1  # a person: the owner or staff, named
-    assert classify("jane smith wrote this", site, words)[0] == 7
+    assert classify("", site, words)[0] == AnchorClass.EMPTY
+    assert classify("TrailGear", site, words)[0] == AnchorClass.BRAND
+    assert classify("https://trailgear.com/", site, words)[0] == AnchorClass.NAKED_URL
+    assert classify("click here", site, words)[0] == AnchorClass.GENERIC
+    assert classify("cheap hiking boots", site, words)[0] == AnchorClass.EXACT
+    assert classify("my favourite hiking boots from last year", site, words)[0] == AnchorClass.PARTIAL
+    assert classify("TrailGear hiking boots", site, words)[0] == AnchorClass.COMPOUND
+    assert classify("Jane Smith", site, words)[0] == AnchorClass.BRAND  # a person: the owner or staff, named
+    assert classify("jane smith wrote this", site, words)[0] == AnchorClass.OTHER
 
 
 def test_host_traits_one_by_one_equal_the_vectorised_table():
     """:func:`domain.host_traits` (a live request's host) against the vectorised table, on listed
     spam and popular domains and on hosts with platforms, IPs, punycode and deep subdomains."""
-    from toxiclinks import reference
-    from toxiclinks.features import domain
+    from toxiclinks.features import _domain as domain
+    from toxiclinks.features import _reference as reference
     from toxiclinks.model import load
 
     fitted = load(None).features  # the shipped model's fitted state: spam list, TLD rates
@@ -133,7 +132,7 @@ def test_host_traits_one_by_one_equal_the_vectorised_table():
 def test_one_pair_classifier_equals_the_batch_classifier():
     """:func:`pair_codes` (plain Python, the live path) against :func:`_classes` (numpy, the batch) on
     random anchors made of the words each rule counts: keywords, brand parts, URL words, fillers."""
-    from toxiclinks.features.anchor import _classes, _target_info, brand_of, pair_codes
+    from toxiclinks.features._anchor import _classes, brand_of, pair_codes, target_info
 
     pool = ["cheap", "best", "buy", "casino", "viagra", "loans", "hiking", "boots", "trail", "gear", "trailgear",
             "gea", "xyz", "simple", "club", "simpleclub", "my", "the", "jane", "of", "essay", "seo", "ab", "abc",
@@ -142,7 +141,7 @@ def test_one_pair_classifier_equals_the_batch_classifier():
     texts = sorted({" ".join(rng.choice(pool, rng.integers(1, 7))) for _ in range(1500)} | {"", "gear", "abcd"})
     urls = ["https://trailgear.com/hiking-boots/xyz", "https://trailgear.com/", "https://gear.com/trail",
             "https://ab.com/boots", "https://abcd.net/club/seo", "https://simpleclub.org/boots", "https://x.ru/"]
-    targets = [_target_info(u, u.split("/")[2]) for u in urls]
+    targets = [target_info(u, u.split("/")[2]) for u in urls]
     brands = [brand_of(site)[0] for site, _, _ in targets]
     words = [w for _, w, _ in targets]
     anchor_of, target_of = (a.ravel() for a in np.meshgrid(np.arange(len(texts)), np.arange(len(urls)), indexing="ij"))
@@ -150,12 +149,12 @@ def test_one_pair_classifier_equals_the_batch_classifier():
     one = np.array([pair_codes(texts[a], brands[t], words[t]) for a, t in zip(anchor_of, target_of, strict=True)])
     assert (one == batch).all(), [(texts[a], urls[t]) for a, t in zip(anchor_of, target_of, strict=True)
                                   if (one[a * len(urls) + t] != batch[a * len(urls) + t]).any()][:5]
-    assert set(batch[:, 0]) == set(range(8))  # every class occurs
+    assert set(batch[:, 0]) == set(AnchorClass)  # every class occurs
 
 
 def test_batch_anchor_features_equal_one_link_at_a_time(fitted):
     """Anchors, targets and pairs are worked on once each; every link still gets its own answer."""
-    from toxiclinks.features.anchor import _target_info
+    from toxiclinks.features._anchor import target_info
 
     anchors = ["TrailGear", "  cheap hiking boots ", "cheap hiking boots", "TrailGear hiking boots", None, "",
                "click here", "https://trailgear.com/", "boots", "Jane Smith", "казино онлайн", "simple club",
@@ -170,7 +169,7 @@ def test_batch_anchor_features_equal_one_link_at_a_time(fitted):
             assert np.isnan(f.iloc[i]["anchor__class"]) and np.isnan(f.iloc[i]["anchor__length"])
             continue
         url = row["target_url"] or ""
-        site, words, _ = _target_info(url, url.split("/")[2] if url else "")
+        site, words, _ = target_info(url, url.split("/")[2] if url else "")
         want = classify(row["anchor"], site, words)
         got = tuple(int(f.iloc[i][k]) for k in ("anchor__class", "anchor__money_category", "anchor__money_words",
                                                  "anchor__commercial_words"))
@@ -178,9 +177,10 @@ def test_batch_anchor_features_equal_one_link_at_a_time(fitted):
         assert f.iloc[i]["anchor__length"] == len(row["anchor"])
         assert f.iloc[i]["anchor__word_count"] == len(row["anchor"].split())
     classes = {(r["anchor"], r["target_url"]): f.iloc[i]["anchor__class"] for i, r in enumerate(rows)}
-    assert classes[("TrailGear hiking boots", "https://trailgear.com/hiking-boots")] == 6
-    assert classes[("boots", "https://simpleclub.org/boots")] == 5  # a word of the target URL
-    assert classes[("boots", "https://example.ru/")] in (5, 7) and classes[("Simple Club cheap boots", targets[2])] == 6
+    assert classes[("TrailGear hiking boots", "https://trailgear.com/hiking-boots")] == AnchorClass.COMPOUND
+    assert classes[("boots", "https://simpleclub.org/boots")] == AnchorClass.PARTIAL  # a word of the target URL
+    assert classes[("boots", "https://example.ru/")] in (AnchorClass.PARTIAL, AnchorClass.OTHER)
+    assert classes[("Simple Club cheap boots", targets[2])] == AnchorClass.COMPOUND
 
 
 def test_over_optimised_profile_and_same_anchor_from_many_sites(fitted):
@@ -269,8 +269,8 @@ def test_vectorised_lexicon_counts_equal_the_one_text_rules():
     import numpy as np
     import pandas as pd
 
-    from toxiclinks.features.lexicons import MONEY, TOPICS
-    from toxiclinks.features.text import lexicon_counts, tokens, topic_vector
+    from toxiclinks.features._lexicons import MONEY, TOPICS
+    from toxiclinks.features._text import lexicon_counts, tokens, topic_vector
 
     words = [w.rstrip("*") for lexicon in (MONEY, TOPICS) for ws in lexicon.values() for w in ws]
     variants = [v for w in words for v in (w, w + "s", w + "ing", w[:3], w[:-1], w.upper(), w.title())]
@@ -287,17 +287,17 @@ def test_vectorised_lexicon_counts_equal_the_one_text_rules():
 
 def test_url_noise_words_are_in_no_lexicon():
     """Source URLs are counted with their scheme and extensions: these must never be topic words."""
-    from toxiclinks.features.text import money_category, topic_category
-    from toxiclinks.features.topic import URL_NOISE
+    from toxiclinks.features._text import money_category, topic_category
+    from toxiclinks.features._topic import URL_NOISE
 
     assert all(topic_category(w) < 0 and money_category(w) < 0 for w in URL_NOISE)
 
 
 def test_second_thread_gives_the_same_features(fitted, monkeypatch, tmp_path):
     """Big batches compute placement and source topics on a second thread; the matrix is the same."""
-    import toxiclinks.features as features_module
-    from toxiclinks.readers import read_export
-    from toxiclinks.synth import write as synth_write
+    import toxiclinks.features._pipeline as features_module
+    from toxiclinks.model import write_seed_data as synth_write
+    from toxiclinks.reading import read_export
 
     links_csv, _, _ = synth_write(tmp_path, 3, 200, seed=5)
     links = read_export(links_csv).links
@@ -316,7 +316,7 @@ def test_work_the_pool_has_not_started_runs_on_the_asking_thread():
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from toxiclinks.features import _start
+    from toxiclinks.features._pipeline import _start
 
     release, ran_on = threading.Event(), {}
 

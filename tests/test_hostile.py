@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from tests.disavow_lines import missing_lines, problems_of
+from toxiclinks.audit import read
 from toxiclinks.cli import main
-from toxiclinks.disavow import read
 
 CORPUS = Path(__file__).resolve().parent / "hostile"
 

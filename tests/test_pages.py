@@ -5,10 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from tests.exports import canonical
-from toxiclinks.audit import run_audit
-from toxiclinks.features import LinkFeatures
-from toxiclinks.features.placement import REGIONS
-from toxiclinks.pages import add_regions, page_regions
+from toxiclinks.audit import add_regions, page_regions, run_audit
+from toxiclinks.features import REGIONS, LinkFeatures
 
 PAGE = """<!doctype html><html><head><link rel="canonical" href="https://blog.example.org/post">
 <script>document.write('<a href="https://evil.example/">x</a>')</script></head><body>

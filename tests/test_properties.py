@@ -38,12 +38,13 @@ from hypothesis import strategies as st
 
 from tests.disavow_lines import UNSAFE, missing_lines, problems_of, validate_command
 from tests.exports import AHREFS_HEADER, MAJESTIC_HEADER, SEMRUSH_HEADER
-from toxiclinks import disavow, read_export, schema
+from toxiclinks import read_export, schema
+from toxiclinks.audit import Recommendation, merge, read, validate
+from toxiclinks.audit import _disavow as disavow
 from toxiclinks.cli import main
-from toxiclinks.disavow import Recommendation, merge, read, validate
 from toxiclinks.errors import DisavowError, EncodingError, ToxiclinksError
 from toxiclinks.model import default_model_path
-from toxiclinks.readers import REJECT_COLUMNS, iter_export
+from toxiclinks.reading import REJECT_COLUMNS, iter_export
 from toxiclinks.urls import URLError, normalize_host, normalize_url
 
 

@@ -274,7 +274,7 @@ def test_hostile_strings_are_kept_as_data(tmp_path):
 
 
 def test_chunked_reading_keeps_row_numbers(tmp_path):
-    from toxiclinks.readers import iter_export
+    from toxiclinks.reading import iter_export
     rows = [ahrefs_row(Referring_page_URL=f"https://s{i}.example.com/") for i in range(25)]
     path = write_csv(tmp_path / "c.csv", AHREFS_HEADER, rows)
     chunks = [links for links, _ in iter_export(path, chunk_rows=10)]
@@ -287,7 +287,7 @@ def test_a_stray_quote_costs_its_own_line_only(tmp_path, closing):
     """A stray quote opening a cell joins the rows after it into that cell, to the end of the file
     or to the next quote. Before, the first lost everything from its chunk on (with a one-line
     note) and the second the rows in between (one reject for a too-long cell, or nothing)."""
-    from toxiclinks.readers import iter_export
+    from toxiclinks.reading import iter_export
 
     rows = [",".join(ahrefs_row(Referring_page_URL=f"https://s{i}.example.com/p").values()) for i in range(1, 301)]
     rows[149] = rows[149].replace("Gear Example", '"Gear Example', 1)  # record 150, in the third chunk
@@ -318,7 +318,7 @@ def test_rows_after_blank_lines_keep_the_numbers_of_their_lines(tmp_path, packin
     one short per blank line, and so were the lines of their rejects."""
     import gzip
 
-    from toxiclinks.readers import iter_export
+    from toxiclinks.reading import iter_export
 
     good = [",".join(ahrefs_row(Referring_page_URL=f"https://s{i}.example.com/p").values()) for i in range(1, 9)]
     bad_url = ",".join(ahrefs_row(Referring_page_URL="javascript:alert(1)").values())
@@ -370,51 +370,6 @@ def test_inspect_command_errors_are_one_line(tmp_path, capsys):
     assert "no such file" in err and "Traceback" not in err
 
 
-def test_host_split_matches_tldextract_public_api():
-    from toxiclinks.reference import popular_domains, spam_domains
-    from toxiclinks.urls import _extractor, _suffix_split
-
-    hosts = ["foo.blogspot.com", "www.city.kawasaki.jp", "a.b.kawasaki.jp", "foo.ck", "www.ck", "co.uk",
-             "bar.unknowntld", "a.b.c.s3.amazonaws.com", "xn--mnchen-3ya.de"]
-    hosts += ["www." + d for d in sorted(spam_domains("all"))[:500]] + sorted(popular_domains("all"))[:500]
-    for host in hosts:
-        full, icann = _extractor()(host), _extractor()(host, include_psl_private_domains=False)
-        assert _suffix_split(host) == (full.suffix, full.domain, full.is_private, icann.suffix,
-                                       icann.top_domain_under_public_suffix), host
-
-
-def test_vectorised_host_split_matches_the_trie_walk_and_tldextract():
-    """The batch path (Arrow, ≥ 512 hosts) and the one-host path (plain Python, a live request) agree,
-    and both agree with tldextract."""
-    from toxiclinks.reference import popular_domains, spam_domains
-    from toxiclinks.urls import _extractor, split_host, split_hosts
-
-    hosts = ["foo.blogspot.com", "www.foo.blogspot.com", "blogspot.com", "www.city.kawasaki.jp",
-             "a.b.kawasaki.jp", "foo.ck", "www.ck", "co.uk", "x.co.uk", "bar.unknowntld", "a.b.c.s3.amazonaws.com",
-             "xn--mnchen-3ya.de", "www.xn--mnchen-3ya.de", "1.2.3.4", "999.1.1.1", "[2001:db8::1]",
-             "sites.google.com", "x.blog.fc2.com", "blog.fc2.com", "fc2.com", "www.x.wordpress.com",
-             "wordpress.com", "me.github.io", "github.io", "a.b.c.d.e.f.g.h.i.com", "y.x.run.app",
-             "www.tumblr.com", "x.tumblr.com", "www.blog.fc2.com", "www.x.blog.fc2.com", "www.1.2.3.4"]
-    hosts += ["www." + d for d in sorted(spam_domains("all"))[:1500]] + sorted(popular_domains("all"))[:1500]
-    batch = split_hosts(hosts)
-    for i, host in enumerate(hosts):
-        one = split_host(host)
-        got = tuple(batch[f][i] for f in ("site", "registered_domain", "suffix", "platform", "is_ip"))
-        assert got == (one.site, one.registered_domain, one.suffix, one.platform, one.is_ip), host
-        if not one.is_ip:
-            icann = _extractor()(host, include_psl_private_domains=False)
-            assert one.suffix == icann.suffix, host
-            assert one.registered_domain == (icann.top_domain_under_public_suffix or host), host
-    parts = {h: split_host(h) for h in ("foo.blogspot.com", "x.blog.fc2.com", "www.x.wordpress.com",
-                                        "sites.google.com", "www.city.kawasaki.jp", "1.2.3.4")}
-    assert (parts["foo.blogspot.com"].site, parts["foo.blogspot.com"].platform) == ("foo.blogspot.com", "blogspot.com")
-    assert (parts["x.blog.fc2.com"].site, parts["x.blog.fc2.com"].platform) == ("x.blog.fc2.com", "blog.fc2.com")
-    assert (parts["www.x.wordpress.com"].site, parts["www.x.wordpress.com"].subdomain) == ("x.wordpress.com", "www")
-    assert parts["sites.google.com"].platform == parts["sites.google.com"].site == "sites.google.com"
-    assert parts["www.city.kawasaki.jp"].registered_domain == "city.kawasaki.jp"
-    assert parts["1.2.3.4"].is_ip and parts["1.2.3.4"].suffix == ""
-
-
 def test_bad_bytes_after_the_sniffed_sample_are_read_as_windows_1252_named_and_lose_no_row(tmp_path):
     rows = [ahrefs_row(Referring_page_URL=f"https://site{i}.example.org/p", Anchor=f"anchor {i} — ü")
             for i in range(3000)]
@@ -431,14 +386,14 @@ def test_bad_bytes_after_the_sniffed_sample_are_read_as_windows_1252_named_and_l
 
 
 def test_large_files_infer_types_but_keep_text_columns_as_text(tmp_path, monkeypatch):
-    from toxiclinks import readers
+    from toxiclinks.reading import _csv, iter_export
 
-    monkeypatch.setattr(readers, "_EXACT_TEXT_BYTES", 0)  # take the large-file path
+    monkeypatch.setattr(_csv, "_EXACT_TEXT_BYTES", 0)  # take the large-file path
     rows = [ahrefs_row(Referring_page_URL=f"https://s{i}.example.org/", Anchor=str(1000 + i),
                        Referring_page_title="") for i in range(50)]
     rows += [ahrefs_row(Referring_page_URL=f"https://t{i}.example.org/", Anchor=f"Gear {i}") for i in range(50)]
     path = write_csv(tmp_path / "numeric.csv", AHREFS_HEADER, rows)
-    chunks = list(readers.iter_export(path, chunk_rows=50, problems=(problems := [])))
+    chunks = list(iter_export(path, chunk_rows=50, problems=(problems := [])))
     links = pd.concat([c for c, _ in chunks], ignore_index=True)
     assert links["anchor"].iloc[0] == "1000" and links["anchor"].iloc[99] == "Gear 49"
     assert links["anchor"].dtype == "string" and links["source_title"].iloc[:50].isna().all()
@@ -451,21 +406,21 @@ def test_a_large_export_with_an_empty_number_cell_is_read(tmp_path, monkeypatch)
     """The parser guessed types block by block within a chunk: an empty cell in one block of a
     numeric column left that column a mix of numbers and strings, and reading ended in a traceback
     (pyarrow's 'Expected bytes, got a 'int' object') for any export past 16 MB with such a cell."""
-    from toxiclinks import readers
+    from toxiclinks.reading import _csv, iter_export
 
-    monkeypatch.setattr(readers, "_EXACT_TEXT_BYTES", 0)  # take the large-file path
+    monkeypatch.setattr(_csv, "_EXACT_TEXT_BYTES", 0)  # take the large-file path
     n = 30_000
     rows = [ahrefs_row(Referring_page_URL=f"https://s{i}.example.org/p", Domain_rating="" if i == n - 1 else "31")
             for i in range(n)]
     path = write_csv(tmp_path / "sparse.csv", AHREFS_HEADER, rows)
-    links = pd.concat([c for c, _ in readers.iter_export(path, chunk_rows=n)], ignore_index=True)
+    links = pd.concat([c for c, _ in iter_export(path, chunk_rows=n)], ignore_index=True)
     assert len(links) == n
     assert links["domain_rating"].iloc[0] == 31 and pd.isna(links["domain_rating"].iloc[-1])
 
 
 def test_worker_threads_change_nothing(tmp_path, monkeypatch):
     """Chunks canonicalised on worker threads come out in file order, rejects and notes included."""
-    from toxiclinks import readers
+    from toxiclinks.reading import _read as readers
 
     rows = []
     for i in range(230):
@@ -492,52 +447,9 @@ def test_worker_threads_change_nothing(tmp_path, monkeypatch):
     assert list(links3["source_row"]) == [i + 1 for i in range(230) if i % 37 != 5]
 
 
-def test_batch_url_normalisation_agrees_with_the_one_url_normaliser():
-    """The vectorised fast path never accepts what normalize_url would change or reject."""
-    from toxiclinks.urls import URLError, normalize_url, normalize_url_series
-
-    cases = ["https://a.com/a?", "https://a.com/a?#x", "https://a.com/?", "https://a..com/", "https://a.com./",
-             "https://-a.com/", "https://a-.com/", "https://a_b.com/", "https://a.com/a=1?", "https://a.com/a?b=1",
-             "https://a.b.example.co.uk/x/y.html?q=1&r=2#c-1", "https://" + "a" * 250 + ".com/",
-             "https://a.com/" + "x" * 2100, "https://" + "a." * 130 + "com/p", "http://1.2.3.4/", "HTTPS://A.com/",
-             "https://a.com/p?x=%zz", "https://a.com:443/", "https://a.com/a b", "https://a.com/%7e", " https://a.com/ "]
-    got, errors = normalize_url_series(pd.Series(cases * 200, dtype="string"))  # > 1 sample: both paths
-    for i, case in enumerate(cases * 200):
-        try:
-            want, reason = normalize_url(case), None
-        except URLError as exc:
-            want, reason = None, str(exc)
-        assert (None if pd.isna(got[i]) else got[i]) == want, case
-        assert pd.isna(errors[i]) == (reason is None), case
-
-
-def test_url_lists_give_what_the_one_url_normaliser_gives():
-    """normalize_urls (the service's path): same URLs and same messages, small lists or large."""
-    import random
-
-    from toxiclinks.urls import URLError, normalize_url, normalize_urls
-
-    rng = random.Random(2)
-    cases = ["https://a.com/x", "http://B.example.co.uk/p?q=1#f", "", "not a url", "javascript:x()",
-             "https://a..com/", " https://c.org/ ", "ftp://x.com/", "https://" + "a" * 300 + ".com/",
-             "https://a.com/%zz", None]
-    for n in (3, 300):
-        values = [rng.choice(cases) for _ in range(n)]
-        urls, reasons = normalize_urls(values)
-        for value, url, reason in zip(values, urls, reasons, strict=True):
-            if value is None:
-                assert (url, reason) == (None, None)
-                continue
-            try:
-                want = (normalize_url(value), None)
-            except URLError as exc:
-                want = (None, str(exc))
-            assert (url, reason) == want, value
-
-
 def test_host_columns_agree_with_one_url_at_a_time():
     """Hosts cut per distinct URL (repeating targets) or per row, ports and IPv6 included, match host_of."""
-    from toxiclinks.readers import host_columns
+    from toxiclinks.reading import host_columns
     from toxiclinks.urls import host_of, split_host
 
     urls = ["https://www.a.example.co.uk/x", "http://b.blogspot.com:8080/p", "http://[2001:db8::1]:81/",
@@ -563,7 +475,7 @@ def test_parser_rejects_survive_worker_threads_silencing_warnings(tmp_path, monk
     import time
     import warnings
 
-    from toxiclinks import readers
+    from toxiclinks.reading import _read as readers
 
     good = ",".join(ahrefs_row().values())
     lines = [",".join(AHREFS_HEADER)] + [good + ",surplus,cells" if i % 9 == 4 else good for i in range(400)]

@@ -14,14 +14,12 @@ import pandas as pd
 import pytest
 
 from tests.conftest import BIN, free_port, running
-from toxiclinks import tracking
 from toxiclinks.cli import main
-from toxiclinks.labels import LabelStore
-from toxiclinks.model import load
-from toxiclinks.readers import read_export
-from toxiclinks.retrain import retrain
-from toxiclinks.synth import scheme_rows, write_rows
-from toxiclinks.train import train
+from toxiclinks.labels import LabelStore, retrain
+from toxiclinks.model import _tracking as tracking
+from toxiclinks.model import load, train
+from toxiclinks.model._synth import scheme_rows, write_rows
+from toxiclinks.reading import read_export
 
 SMALL = {"synth_targets": 40, "synth_links_per_target": 150}
 NAME = "toxiclinks-e2e"
@@ -242,7 +240,7 @@ def test_retrain_and_train_commands_fail_clearly(tmp_path, capsys):
 def test_labels_that_would_unlearn_the_casebook_are_refused(tmp_path, mlflow_server, monkeypatch):
     """A reviewer who labels real-world-like links backwards: the challenger may fit those labels,
     but the gate sees what they cost on the casebook's held-out sites and keeps the champion."""
-    from toxiclinks import casebook
+    from toxiclinks.model import _casebook as casebook
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
     links, y = casebook.load()

@@ -13,11 +13,10 @@ import pytest
 from tests.conftest import BIN, REPO, free_port, running
 from tests.disavow_lines import missing_lines, problems_of
 from tests.test_hostile import CORPUS, EXPORTS
-from toxiclinks.disavow import read as read_disavow
-from toxiclinks.model import load
-from toxiclinks.readers import read_export
-from toxiclinks.score import score
-from toxiclinks.synth import write as synth_write
+from toxiclinks.audit import read as read_disavow
+from toxiclinks.model import load, score
+from toxiclinks.model import write_seed_data as synth_write
+from toxiclinks.reading import read_export
 
 FIELDS = ["source_url", "target_url", "anchor", "left_context", "right_context", "nofollow", "ugc",
           "sponsored", "link_type", "in_content", "sitewide", "links_in_group", "source_title",
@@ -209,7 +208,7 @@ def test_per_input_caches_are_bounded():
     """The caches keyed by what requests send (hosts, URLs, anchors) must not grow without end in
     a long-running service: each is an LRU with a size limit."""
     from toxiclinks import urls
-    from toxiclinks.features import anchor
+    from toxiclinks.features import _anchor as anchor
 
     for cached in (urls.normalize_host, urls.split_host, anchor.pair_codes):
         size = cached.cache_info().maxsize

@@ -12,12 +12,11 @@ import pandas as pd
 import pytest
 
 from tests.test_service import FIELDS, as_json
-from toxiclinks.features import single
-from toxiclinks.model import load
-from toxiclinks.readers import read_export
-from toxiclinks.score import featurize, score, score_one
-from toxiclinks.service import Link, link_values, links_frame
-from toxiclinks.synth import write as synth_write
+from toxiclinks.features import _single as single
+from toxiclinks.model import featurize, load, score, score_one
+from toxiclinks.model import write_seed_data as synth_write
+from toxiclinks.reading import read_export
+from toxiclinks.serving.service import Link, link_values, links_frame
 
 REPO_SAMPLE = "data/sample/ahrefs_sample.csv"
 BASE = {"source_url": "https://www.best-casino-links.example.xyz/partners",
@@ -82,7 +81,7 @@ def _single(model, link: Link, **options) -> tuple[np.ndarray | None, dict | Non
     values, rejected = link_values(link)
     if values is None:
         return None, None, [r.model_dump() for r in rejected]
-    from toxiclinks.score import scoring_features
+    from toxiclinks.model import scoring_features
 
     X, _ = single.features_of(values, scoring_features(model, options.get("site_topic")))
     return X, score_one(model, values, **options), []
@@ -160,7 +159,8 @@ def test_scores_from_the_leaves_are_the_boosters_own(model):
 def test_reasons_reuse_the_features_source_topics(model):
     """Reasons quoting the source's topic read the vectors the features computed; they must say
     what a fresh lexicon pass over the source's title and URL says."""
-    from toxiclinks.score import _target_topics, explain_rows, judge, scored_table
+    from toxiclinks.model import judge, scored_table
+    from toxiclinks.model._explain import explain_rows, target_topic_names
 
     links = read_export(REPO_SAMPLE).links
     X, context, allowed, denied = featurize(model, links)
@@ -169,6 +169,6 @@ def test_reasons_reuse_the_features_source_topics(model):
     reused = scored_table(model, links, X, context, judgment)["reasons"].to_numpy()[judgment.explained]
     rows = judgment.explained
     fresh = explain_rows(model, links.iloc[rows], X[rows], contrib=judgment.contrib,
-                         target_topics=_target_topics(context)[rows])
+                         target_topics=target_topic_names(context)[rows])
     assert any("off-topic source" in r or "source page (" in r for r in reused)
     assert list(reused) == fresh

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from toxiclinks.errors import LabelsError, ModelError, ModelIntegrityError
-from toxiclinks.labels import join_labels, read_labels
-from toxiclinks.model import load
-from toxiclinks.train import grouped_split, train
+from toxiclinks.model import load, train
+from toxiclinks.model._train import grouped_split
+from toxiclinks.reading import join_labels, read_labels
 
 
 def test_model_beats_both_baselines_on_held_out_sites(small_model):
@@ -59,7 +59,7 @@ def test_training_tracks_to_a_real_mlflow_server(tmp_path, mlflow_server, monkey
     # The registered artifact loads back as the native pipeline and scores identically.
     loaded = load("models:/toxiclinks@challenger")
     assert loaded.version == result.registered_version
-    from toxiclinks.readers import read_export
+    from toxiclinks.reading import read_export
 
     links = read_export(tmp_path / "m" / "seed-data" / "links.csv").links.head(200)
     assert np.allclose(loaded.predict_proba(links), result.model.predict_proba(links))

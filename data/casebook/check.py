@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from toxiclinks.errors import ToxiclinksError
-from toxiclinks.readers import read_export
+from toxiclinks.reading import read_export
 from toxiclinks.urls import normalize_url_series
 
 TOXIC = {"paid_guest_post", "link_insertion", "pbn", "link_exchange", "directory_spam",

@@ -22,7 +22,7 @@ from .errors import (
     ToxiclinksError,
     UnknownFormatError,
 )
-from .readers import ReadResult, detect, iter_export, read_export
+from .reading import ReadResult, detect, iter_export, read_export
 
 __version__ = "0.1.0"
 

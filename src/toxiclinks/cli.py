@@ -8,18 +8,19 @@ way: temporary files removed, no output half-written, one line saying so (status
 from __future__ import annotations
 
 import argparse
-import os
+import getpass
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 
+from .config import debug, settings
 from .errors import ToxiclinksError
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     """Print what each export is and what it carries."""
-    from .inspect import inspect_file
+    from .reading import inspect_file
 
     status = 0
     for path in args.files:
@@ -33,9 +34,9 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     """Write seeded, labelled link profiles."""
-    from .synth import write
+    from .model import write_seed_data
 
-    links, labels, count = write(args.out, args.targets, args.links_per_target, args.seed,
+    links, labels, count = write_seed_data(args.out, args.targets, args.links_per_target, args.seed,
                                  labels=not args.no_labels)
     print(f"wrote {count:,} links to {links}" + (f" and labels to {labels}" if labels else ""))
     return 0
@@ -43,7 +44,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     """Train, evaluate against baselines, save, and track in MLflow."""
-    from .train import markdown_table, train
+    from .model import markdown_table, train
 
     result = train(args.export, args.labels, params_path=args.config, out=args.out,
                    track=not args.no_track)
@@ -67,9 +68,16 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     """Score exports and write links, domains, disavow file and report."""
     from .audit import run_audit
 
+    options = None
+    if args.fetch:
+        from .fetch import FetchOptions
+
+        options = FetchOptions(delay=args.fetch_delay, refetch_after_days=args.refetch_after,
+                               allow_private=args.allow_private)
     result = run_audit(args.exports, args.out, existing_disavow=args.existing_disavow,
                        allowlist=args.allowlist, denylist=args.denylist, site_topic=args.site_topic,
-                       model=args.model, force=args.force, formats=args.format, pages=args.pages)
+                       model=args.model, force=args.force, formats=args.format, pages=args.pages,
+                       site=args.site, fetch=args.fetch, fetch_options=options)
     print(result.summary())
     if result.full:  # the disavow file could not hold everything: the user must decide what goes
         print(f"error: {result.full}", file=sys.stderr)
@@ -79,7 +87,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 def _cmd_disavow_validate(args: argparse.Namespace) -> int:
     """Check disavow files against Google's rules."""
-    from .disavow import validate
+    from .audit import validate
 
     status = 0
     for path in args.files:
@@ -97,15 +105,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     """Start the HTTP service (bentoml serve) on 127.0.0.1 unless told otherwise."""
     from .model import load
 
-    load(args.model)  # fail here, with a clear message, rather than inside the server
-    from .service import run
+    settings()  # a setting the service cannot use fails here, in one line, not inside the server
+    load(args.model)
+    from .serving.service import run
 
     return run(args.model, args.port, args.host)
 
 
 def _cmd_label(args: argparse.Namespace) -> int:
     """Import judgments, or allow/deny/clear a site, in the label store."""
-    from .labels import LabelStore, read_labels
+    from .labels import LabelStore
+    from .reading import read_labels
 
     store = LabelStore(args.db)
     if args.label_command == "import":
@@ -129,13 +139,20 @@ def _cmd_label(args: argparse.Namespace) -> int:
 
 def _cmd_retrain(args: argparse.Namespace) -> int:
     """Train a challenger on seed data + the label store; promote it if it passes the gate."""
-    from .labels import LabelStore
-    from .retrain import retrain
+    from .labels import LabelStore, retrain
 
     result = retrain(args.export, store=LabelStore(args.db), params_path=args.config, gate=args.gate,
                      user_weight=args.user_weight, folds=args.folds, dry_run=args.dry_run)
     print(result.summary())
     return 0
+
+
+def _user() -> str:
+    """The login name, for the author of judgments."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in a bare container
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="toxiclinks", description="Find toxic backlinks in backlink exports and explain why.")
     parser.add_argument("--version", action="version", version=f"toxiclinks {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="show progress (-v) and details (-vv) on stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("inspect", help="show the format, columns and problems of exports")
@@ -164,6 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", help="force an export format instead of detecting it")
     p.add_argument("--pages", metavar="DIR", help="folder of saved source pages (*.html) for DOM placement")
     p.add_argument("--force", action="store_true", help="replace an existing DIR/disavow.txt")
+    p.add_argument("--site", metavar="DOMAIN", help="the audited site, for exports that do not name it (Search Console)")
+    p.add_argument("--fetch", nargs="?", const="missing", choices=("missing", "all"),
+                   help="fetch referring pages: of thin rows (GSC, Bing, URL lists, rows without anchors), "
+                        "or of every link with 'all' to check each is still there. Off by default")
+    p.add_argument("--refetch-after", type=float, default=30.0, metavar="DAYS",
+                   help="reuse fetched pages younger than this (cache in $TOXICLINKS_HOME; default 30)")
+    p.add_argument("--fetch-delay", type=float, default=1.0, metavar="SECONDS",
+                   help="pause between two requests to the same host (default 1)")
+    p.add_argument("--allow-private", action="store_true",
+                   help="let --fetch reach private and loopback addresses (off: only the public web)")
     p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("serve", help="serve real-time scoring over HTTP (BentoML)")
@@ -189,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
         rule.add_argument("--note")
     for sp in (imp, *[lsub.choices[n] for n in ("allow", "deny", "clear")]):
         sp.add_argument("--db", help="label store (default $TOXICLINKS_HOME/labels.sqlite)")
-        sp.add_argument("--author", default=os.environ.get("USER", "unknown"))
+        sp.add_argument("--author", default=_user(), help="who judged (default: your login name)")
     p.set_defaults(func=_cmd_label)
 
     p = sub.add_parser("retrain", help="train a challenger on your labels; promote it if it is better")
@@ -217,12 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="models/default", help="model folder to write")
     p.add_argument("--no-track", action="store_true", help="do not log to MLflow")
     p.set_defaults(func=_cmd_train)
-    for register in _REGISTRARS:
-        register(sub)
     return parser
-
-
-_REGISTRARS: list = []
 
 
 class _Terminated(BaseException):
@@ -237,12 +261,17 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``toxiclinks`` console script."""
-    from .config import quiet_third_parties, tune_memory
+    from .config import quiet_third_parties, setup_logging, tune_memory
 
-    quiet_third_parties()
-    tune_memory()
     parser = build_parser()
     args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        quiet_third_parties()
+    except ToxiclinksError as exc:  # TOXICLINKS_HOME unusable
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    tune_memory()
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
     try:
@@ -271,7 +300,7 @@ def _run(args: argparse.Namespace) -> int:
         print("terminated (SIGTERM); no output was half-written", file=sys.stderr)
         return 143
     except Exception as exc:  # a bug of ours: one line that says so; the traceback on request
-        if os.environ.get("TOXICLINKS_DEBUG"):
+        if debug():
             raise
         print(f"internal error: {type(exc).__name__}: {exc}. This is a bug in toxiclinks, not in your input "
               "files (no output was half-written); run again with TOXICLINKS_DEBUG=1 to see where, and report it",

@@ -8,11 +8,17 @@ where, and what to do::
     │   ├── UnknownFormatError    header matches no known export
     │   ├── EncodingError         bytes that are not text in any encoding we accept
     │   ├── EmptyInputError       nothing to read
-    │   └── LabelsError           a labels file that cannot be used
+    │   ├── LabelsError           a labels file that cannot be used
+    │   ├── URLError              a URL or host that names no web page (toxiclinks.urls)
+    │   └── FetchError            pages that cannot be fetched as asked (toxiclinks.fetch)
     ├── DisavowError          a disavow file that breaks Google's rules
     ├── ModelError            a model artifact that cannot be used
     │   └── ModelIntegrityError   corrupt, truncated or from an incompatible version
     └── ConfigError           bad settings (paths, tokens, tracking URI)
+
+``URLError`` and ``FetchError`` live beside the code that raises them; every other class is here.
+Exceptions of other types mean a bug (the CLI says so in one line, exit status 3) or a misuse of
+the Python API (a wrong argument type), never bad input.
 """
 
 from __future__ import annotations

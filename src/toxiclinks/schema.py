@@ -92,7 +92,7 @@ def empty_table(n: int = 0) -> pd.DataFrame:
 def missing_array(name: str, n: int) -> pd.api.extensions.ExtensionArray | np.ndarray:
     """``n`` missing values of canonical field ``name``, in its dtype (built without Python objects)."""
     kind = KIND[name]
-    if kind == "str":  # the constructor itself: pd.array(..., dtype="string") costs 10× more per call
+    if kind == "str":  # the constructor itself: pd.array(..., dtype="string") costs far more per call
         return pd.arrays.ArrowStringArray(pa.chunked_array([pa.nulls(n, pa.large_string())]))
     if kind == "bool":
         return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
@@ -106,6 +106,11 @@ def is_canonical(frame: pd.DataFrame) -> bool:
     if list(frame.columns[: len(COLUMNS)]) != list(COLUMNS):
         return False
     return all(str(kind) == dtype(name) for name, kind in zip(COLUMNS, frame.dtypes, strict=False))
+
+
+def canonical_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """Only the canonical columns of ``frame`` (seed and casebook tables carry different extras)."""
+    return frame[list(COLUMNS)]
 
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,127 @@
+"""The compact per-link record a streamed audit keeps for the whole-export outputs (domain table,
+disavow file, report): codes instead of strings, toxic URLs spilled to a temporary file."""
+
+from __future__ import annotations
+
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from ..features import CLASSES, REGIONS
+from ..model import PLACEMENTS, VERDICTS
+from ..reading import referring_site
+from ._alarms import anchor_counts
+from ._merge import Recommendation
+from ._sites import recommend, site_table, url_sites_of
+
+#: The model's verdicts, and the audit's own for links its fetch found gone (codes of the first
+#: four are :data:`VERDICTS`' positions, as the site table reads them).
+AUDIT_VERDICTS = (*VERDICTS, "gone")
+_ANCHOR_LABELS = (*CLASSES, "unknown")
+_PLACEMENT_LABELS = tuple(dict.fromkeys((*PLACEMENTS, *REGIONS)))
+
+
+class Accumulator:
+    """What the whole-export outputs need from each scored chunk, kept compact: codes instead of
+    strings, and the URLs of toxic links spilled to a temporary file until the disavow file needs them."""
+
+    def __init__(self, spill: IO[str]) -> None:
+        self.site_codes: dict[str, int] = {}
+        self.reason_codes: dict[str, int] = {}
+        self.parts: list[dict[str, np.ndarray]] = []
+        self.counts: list[pd.DataFrame] = []
+        self.targets: dict[str, None] = {}  # the first three target sites, for the report title
+        self.regions_found = 0
+        self.toxic_urls = spill  # one URL per line
+
+    def add(self, links: pd.DataFrame, scored: pd.DataFrame, start: int) -> None:
+        verdict = scored["verdict"].to_numpy(object)
+        toxic = np.flatnonzero(verdict == "toxic")
+        reasons = scored["reasons"].to_numpy(object)
+        flagged = np.flatnonzero(reasons != "")
+        self.parts.append({
+            "site": _codes(referring_site(links), self.site_codes),
+            "toxicity": np.rint(scored["toxicity"].to_numpy(float) * 10).astype(np.int16),  # exact tenths
+            "verdict": _fixed_codes(verdict, AUDIT_VERDICTS),
+            "anchor_class": _fixed_codes(scored["anchor_class"].to_numpy(object), _ANCHOR_LABELS),
+            "placement": _fixed_codes(scored["placement"].to_numpy(object), _PLACEMENT_LABELS),
+            "flagged": flagged + start, "reasons": _codes(reasons[flagged], self.reason_codes),
+            "toxic": toxic + start,
+        })
+        urls = links["source_url"].to_numpy(object)[toxic]  # normalised URLs hold no line breaks
+        self.toxic_urls.write("".join(f"{u}\n" for u in urls))
+        self.counts.append(anchor_counts(links, scored))
+        if len(self.counts) >= 20:  # keep the partial counts small
+            self.counts = [self.anchor_counts()]
+        for target in links["target_site"].dropna().unique()[:3]:
+            if len(self.targets) < 3:
+                self.targets.setdefault(target)
+
+    def _column(self, name: str) -> np.ndarray:
+        return np.concatenate([p[name] for p in self.parts]) if self.parts else np.empty(0, dtype=np.int64)
+
+    def toxicity(self) -> np.ndarray:
+        """Toxicity 0-100 of every link, as the scores gave it."""
+        return self._column("toxicity") / 10.0
+
+    def verdicts(self) -> dict[str, int]:
+        codes = np.bincount(self._column("verdict").astype(np.int64), minlength=len(AUDIT_VERDICTS))
+        return {v: int(c) for v, c in zip(AUDIT_VERDICTS, codes, strict=True) if c}
+
+    def site_table(self, allow: list[str]) -> pd.DataFrame:
+        return site_table(_names(self.site_codes), self._column("site"), self.toxicity(),
+                          self._column("verdict"), self._column("flagged"), self._column("reasons"),
+                          _names(self.reason_codes), allow)
+
+    def recommendation(self, domains: pd.DataFrame) -> Recommendation:
+        """:func:`recommend` with the toxic links' URLs read back from the spill file where needed."""
+        toxic = self._column("toxic")
+        sites = _names(self.site_codes)[self._column("site")[toxic]] if len(toxic) else np.empty(0, dtype=object)
+        wanted = url_sites_of(domains)
+        urls = np.full(len(toxic), None, dtype=object)
+        self.toxic_urls.seek(0)
+        for i, (line, site) in enumerate(zip(self.toxic_urls, sites, strict=True)):
+            if site in wanted:
+                urls[i] = line.rstrip("\n")
+        flagged, names = self._column("flagged"), np.append(_names(self.reason_codes), "")
+        pos = np.minimum(np.searchsorted(flagged, toxic), max(len(flagged) - 1, 0))
+        has_reason = (flagged[pos] == toxic) if len(flagged) else np.zeros(len(toxic), dtype=bool)
+        codes = np.where(has_reason, self._column("reasons")[pos] if len(flagged) else -1, len(names) - 1)
+        reasons = names[codes]
+        return recommend(domains, sites, urls, self.toxicity()[toxic], reasons)
+
+    def anchor_counts(self) -> pd.DataFrame:
+        if not self.counts:
+            return pd.DataFrame(columns=["target", "anchor", "cls", "n"])
+        return pd.concat(self.counts, ignore_index=True).groupby(
+            ["target", "anchor", "cls"], sort=False)["n"].sum().reset_index()
+
+    def report_frame(self) -> pd.DataFrame:
+        """The per-link columns the report charts."""
+        return pd.DataFrame({
+            "toxicity": self.toxicity(),
+            "verdict": pd.Categorical.from_codes(self._column("verdict").astype(np.int8), AUDIT_VERDICTS),
+            "anchor_class": pd.Categorical.from_codes(self._column("anchor_class").astype(np.int8), _ANCHOR_LABELS),
+            "placement": pd.Categorical.from_codes(self._column("placement").astype(np.int8), _PLACEMENT_LABELS),
+            "source_site": self._column("site"),
+        })
+
+
+def _codes(values: np.ndarray, known: dict[str, int]) -> np.ndarray:
+    """Numbers for strings, stable across chunks (new ones are added to ``known``)."""
+    local, uniques = pd.factorize(values)
+    mapping = np.array([known.setdefault(v, len(known)) for v in uniques], dtype=np.int32)
+    return mapping[local] if len(local) else np.empty(0, dtype=np.int32)
+
+
+def _fixed_codes(values: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Positions of ``values`` in a small fixed vocabulary ``labels`` (every value is one of them);
+    one dictionary lookup per value, cheaper than building a ``pd.Categorical``."""
+    index = {label: i for i, label in enumerate(labels)}
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int8, count=len(values))
+
+
+def _names(known: dict[str, int]) -> np.ndarray:
+    """The strings of :func:`_codes`, indexable by their numbers."""
+    return np.array(list(known), dtype=object)

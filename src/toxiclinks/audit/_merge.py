@@ -1,0 +1,364 @@
+"""Merging recommendations into an existing disavow file without losing anything.
+
+An upload *replaces* the previous file, so :func:`merge` keeps every existing line, in order, and
+only appends; what it cannot keep as it was (an invalid line) it keeps as a comment, and what
+cannot fit within Google's limits it lists in an overflow file instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..safeio import UNSAFE_CHARACTERS, escape_unsafe
+from ..urls import (
+    host_of,
+    host_table,
+    platforms,
+    site_entries,
+    split_hosts,
+    under_sites,
+)
+from . import _disavow as limits  # Google's limits, read at each call
+from ._disavow import MARK, OVERFLOW_FILE, Line, covered_by
+
+
+@dataclass
+class Recommendation:
+    """What to add: whole sites and single URLs, each with a one-line reason."""
+
+    domains: dict[str, str] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Merged:
+    """The merged file's lines, what did not fit in it, and what changed."""
+
+    lines: list[str]
+    added_domains: list[str]
+    added_urls: list[str]
+    kept: int  # entries (domain: and URL lines) of the existing file
+    marked: list[str]
+    notes: list[str]
+    left_out: list[str] = field(default_factory=list)  # new entries that did not fit, most toxic first
+    overflow: list[str] = field(default_factory=list)  # the overflow file's lines; empty when all fit
+    moved: int = 0  # lines of the existing file that are in the overflow file instead
+    overflow_name: str = OVERFLOW_FILE
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+    @property
+    def overflow_text(self) -> str:
+        """The overflow file (see :data:`OVERFLOW_FILE`); empty when everything fit."""
+        return "\n".join(self.overflow) + "\n" if self.overflow else ""
+
+    @property
+    def full(self) -> str:
+        """One line saying what did not fit in the file, or "" when everything did."""
+        if not self.overflow:
+            return ""
+        parts = [_count(self.moved, "line") + " of the existing file"] if self.moved else []
+        parts += [_count(len(self.left_out), "recommended entry", "recommended entries")] if self.left_out else []
+        return (f"the disavow file is full (Google's limits: {limits.MAX_LINES:,} lines, 2 MB): {' and '.join(parts)} "
+                f"did not fit and are in {self.overflow_name}; decide what to leave out before uploading")
+
+
+# What goes into the file first when not everything fits (lower first): the existing file's
+# entries (it is what Google applies today), its comments and blank lines, then new proposals.
+_OLD_DOMAIN, _OLD_URL, _OLD_NOTE, _NEW_DOMAIN, _NEW_URL = range(5)
+
+
+@dataclass
+class _Unit:
+    """Lines that go into the file together (an entry and the comment that belongs to it)."""
+
+    rank: int
+    order: int
+    lines: list[str]
+    mark: str = ""  # a comment of toxiclinks about the entry, the first to go when space is short
+    redundant: bool = False
+    source_line: int = 0  # its line in the existing file (0 for new entries)
+    entry: str = ""  # a new entry's line
+
+
+def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (),
+          today: dt.date | None = None, comments: bool = True, max_lines: int | None = None,
+          max_bytes: int | None = None, source: str = "the existing file", overflow_name: str = OVERFLOW_FILE,
+          ) -> Merged:
+    """Keep every existing line, mark redundant ones, append new entries in a dated section.
+
+    An invalid existing line is kept as a comment (escaped where it holds a line-breaking
+    character), a ``domain:`` line with a scheme, path or port is repaired to its host beside a
+    comment quoting it. Never writes a ``domain:`` line for an allowlisted site or a whole hosting
+    platform.
+
+    Google's limits (``max_lines``, ``max_bytes``; :data:`~toxiclinks.audit.MAX_LINES` and :data:`~toxiclinks.audit.MAX_BYTES` unless
+    given) are kept by, in turn: dropping per-entry
+    comments, dropping the marks on redundant lines, moving redundant existing lines (duplicates,
+    URLs a ``domain:`` line covers) to the overflow file, collapsing new URLs into domains. If the
+    file still does not fit, it is filled in this order until the first line that does not fit,
+    and everything from there on goes to the overflow file (:attr:`Merged.overflow`): the existing
+    file's ``domain:`` lines, its URLs, its comments and blank lines, then new ``domain:`` entries
+    (most toxic first), then new URLs. Every existing line is in one of the two files.
+    """
+    today = today or dt.date.today()
+    max_lines = limits.MAX_LINES if max_lines is None else max_lines
+    max_bytes = limits.MAX_BYTES if max_bytes is None else max_bytes
+    source = escape_unsafe(source) if UNSAFE_CHARACTERS.search(source) else source
+    allow_set = site_entries(allow)
+    units, marked = _existing_units(existing)
+    existing_domains = {ln.value for ln in existing if ln.kind == "domain"} | {
+        ln.repair for ln in existing if ln.repair}
+    existing_urls = {ln.value for ln in existing if ln.kind == "url"}
+    notes: list[str] = []
+    new_domains = {}
+    hosts = host_table(site.lower() for site in rec.domains)
+    hosts.update(host_table({parts.site for parts in hosts.values()} - hosts.keys()))  # the sites not split yet
+    for site, reason in rec.domains.items():
+        site = site.lower()
+        if under_sites(site, allow_set):
+            notes.append(f"{site}: allowlisted, not disavowed")
+            continue
+        parts = hosts[site]
+        if not parts.platform and parts.registered_domain != site and parts.site != site:
+            site = parts.site
+        if hosts[site].platform == site:
+            notes.append(f"{site}: a hosting platform, never disavowed whole; its URLs are listed instead")
+            continue
+        if site.startswith("["):  # an IPv6 address: no domain: line can name it
+            notes.append(f"{site}: an IPv6 address, which a domain: line cannot name; its URLs are listed instead")
+            continue
+        if covered_by(site, existing_domains) or site in new_domains:
+            continue
+        new_domains[site] = reason
+    new_urls = {}
+    for url, reason in rec.urls.items():
+        if under_sites(host_of(url), allow_set):
+            continue
+        if url in existing_urls or covered_by(url, existing_domains) or covered_by(url, new_domains):
+            continue
+        new_urls[url] = reason
+
+    fit = _Fit(max_lines, max_bytes, today)
+    # More new entries than lines allowed: no layout with a comment per entry can fit.
+    hopeless = len(new_domains) + len(new_urls) > max_lines
+    new = _new_units(new_domains, new_urls, comments and not hopeless)
+    if comments and (new_domains or new_urls) and (hopeless or not fit.fits(units, new)):
+        notes.append("the file would exceed Google's limits with one comment per entry; comments dropped")
+        if not hopeless:
+            new = _new_units(new_domains, new_urls, False)
+    if not fit.fits(units, new) and any(u.mark for u in units):
+        notes.append("the file would exceed Google's limits with a comment on each redundant line; "
+                     "those comments dropped")
+        fit.marks = False
+    moved: list[_Unit] = []
+    if not fit.fits(units, new) and any(u.redundant for u in units):
+        moved = [u for u in units if u.redundant]
+        units = [u for u in units if not u.redundant]
+        notes.append(f"still over Google's limits: {_count(len(moved), 'redundant line')} of {source} (duplicates, "
+                     f"entries a domain: line covers) moved to {overflow_name}")
+    if not fit.fits(units, new) and new_urls:
+        url_sites = _sites_of_urls(new_urls)
+        collapsed = sorted(set(url_sites.values()))
+        notes.append(f"still over the limits: {len(new_urls):,} URLs collapsed into "
+                     f"{len(collapsed):,} domain: entries")
+        # A hosting platform, or an IPv6 address (no domain: line can name one), keeps its URLs.
+        platform = {site: bool(p) or site.startswith("[")
+                    for site, p in zip(collapsed, platforms(collapsed), strict=True)}
+        for site in collapsed:
+            if not under_sites(site, allow_set) and not platform[site]:
+                new_domains.setdefault(site, "collapsed from URLs")
+        new_urls = {u: r for u, r in new_urls.items() if platform[url_sites[u]]}
+        new = _new_units(new_domains, new_urls, False)
+    if not fit.fits(units, new):
+        units, cut = fit.fill(units, new)
+        moved += cut
+    left_out = [u.entry for u in sorted(new, key=lambda u: u.order) if u.rank < 0]
+    new = [u for u in new if u.rank >= 0]
+    added_domains = [u.entry[len("domain:"):] for u in new if u.rank == _NEW_DOMAIN]
+    added_urls = [u.entry for u in new if u.rank == _NEW_URL]
+    if left_out:
+        notes.append(f"{_count(len(left_out), 'new entry', 'new entries')} do not fit beside the existing lines "
+                     f"within Google's limits ({max_lines:,} lines, {max_bytes:,} bytes); the most toxic that fit "
+                     f"were added, the rest are listed in {overflow_name}")
+    if moved and any(u.source_line for u in moved):
+        old = sum(1 for u in moved if u.source_line)
+        notes.append(f"{_count(old, 'line')} of {source} do not fit within Google's limits with the rest; "
+                     f"they are in {overflow_name}, in their order")
+    lines = fit.lines(units, new)
+    overflow = _overflow(moved, left_out, source, today) if moved or left_out else []
+    if overflow:
+        notice = f"{MARK}what did not fit within Google's limits is in {overflow_name}"
+        if fit.room(lines, [notice]):
+            lines.append(notice)
+    return Merged(lines, added_domains, added_urls, sum(ln.kind in ("domain", "url") for ln in existing),
+                  marked, notes, left_out, overflow, sum(1 for u in moved if u.source_line), overflow_name)
+
+
+def _existing_units(existing: list[Line]) -> tuple[list[_Unit], list[str]]:
+    """The existing file as units in its order, repaired or commented where needed, and the
+    ``line N: …`` notes on what was marked."""
+    units: list[_Unit] = []
+    marked: list[str] = []
+    seen: dict[str, int] = {}
+    domains: dict[str, int] = {}
+    for ln in existing:  # domain: lines anywhere in the file cover URLs before them too
+        host = ln.value if ln.kind == "domain" else ln.repair
+        if host:
+            domains.setdefault(host, ln.number)
+    for order, ln in enumerate(existing):
+        unit = _Unit(_OLD_NOTE, order, [ln.raw], source_line=ln.number)
+        entry = ""
+        if ln.kind in ("domain", "url"):
+            unit.rank, entry = (_OLD_DOMAIN if ln.kind == "domain" else _OLD_URL), f"{ln.kind}:{ln.value}"
+        elif ln.kind == "invalid" and ln.repair:
+            unit.rank, entry = _OLD_DOMAIN, f"domain:{ln.repair}"
+            unit.lines = [f"{MARK}line {ln.number} repaired on the next line ({ln.error}); it read: {ln.raw}",
+                          f"domain:{ln.repair}"]
+            marked.append(f"line {ln.number}: repaired to domain:{ln.repair} ({ln.error})")
+        elif ln.kind == "invalid":
+            shown = escape_unsafe(ln.raw) if UNSAFE_CHARACTERS.search(ln.raw) else ln.raw
+            how = "kept as a comment" + (", \\-escaped" if shown != ln.raw else "")
+            unit.lines = [f"{MARK}invalid line {ln.number} ({ln.error}), {how}: {shown}"]
+            marked.append(f"line {ln.number}: invalid: {ln.error}; kept as a comment")
+        if entry:
+            note = ""
+            if entry in seen:
+                note = f"duplicate of line {seen[entry]}"
+            elif (cover := _covering(entry, domains)):
+                note = f"covered by domain:{cover} on line {domains[cover]}"
+            seen.setdefault(entry, ln.number)
+            if note:
+                unit.redundant = True
+                unit.mark = f"{MARK}next line is redundant ({note}); kept as it was"
+                marked.append(f"line {ln.number}: {note}")
+        units.append(unit)
+    return units, marked
+
+
+def _covering(entry: str, domains: dict[str, int]) -> str | None:
+    """The ``domain:`` entry that covers an entry (``url:…`` or ``domain:…``) other than itself."""
+    kind, value = entry.split(":", 1)
+    if kind == "url":
+        return covered_by(value, domains)
+    parent = value.split(".", 1)[1] if value.count(".") > 1 else ""
+    return covered_by(parent, domains) if parent else None
+
+
+def _new_units(domains: dict[str, str], urls: dict[str, str], comments: bool) -> list[_Unit]:
+    """New entries as units: ``order`` is their rank in the recommendation (most toxic first)."""
+    units = []
+    entries = [*(("domain:" + site, reason, _NEW_DOMAIN) for site, reason in domains.items()),
+               *((url, reason, _NEW_URL) for url, reason in urls.items())]
+    for order, (entry, reason, rank) in enumerate(entries):
+        lines = ["# " + _one_line(reason), entry] if comments and reason else [entry]
+        units.append(_Unit(rank, order, lines, entry=entry))
+    return units
+
+
+@dataclass
+class _Fit:
+    """Laying out the merged file within the limits."""
+
+    max_lines: int
+    max_bytes: int
+    today: dt.date
+    marks: bool = True  # whether redundant existing lines get toxiclinks' comment
+
+    def lines(self, units: list[_Unit], new: list[_Unit], ordered: bool = True) -> list[str]:
+        """The file: existing units in their order, then the dated section of the new ones that fit
+        (rank not negative), domains then URLs, each sorted (left unsorted when only counted)."""
+        out = [line for u in units for line in self._lines(u)]
+        new = [u for u in new if u.rank >= 0]
+        if ordered:
+            new.sort(key=lambda u: (u.rank, u.entry))
+        if new:
+            domains = sum(u.rank == _NEW_DOMAIN for u in new)
+            out += ["", self.header(domains, len(new) - domains)]
+            out += [line for u in new for line in u.lines]
+        return out
+
+    def _lines(self, unit: _Unit) -> list[str]:
+        """A unit's lines in the file, with its mark when marks are kept."""
+        return [unit.mark, *unit.lines] if self.marks and unit.mark else unit.lines
+
+    def header(self, domains: int, urls: int) -> str:
+        """The comment that opens the section of new entries."""
+        return (f"# Added by toxiclinks on {self.today.isoformat()}: {domains:,} domains, "
+                f"{urls:,} URLs. Review before uploading.")
+
+    def fits(self, units: list[_Unit], new: list[_Unit]) -> bool:
+        """Whether the whole file fits."""
+        return self.room([], self.lines(units, new, ordered=False))
+
+    def room(self, lines: list[str], more: list[str]) -> bool:
+        """Whether ``more`` lines fit after ``lines``."""
+        return len(lines) + len(more) <= self.max_lines and _size(lines) + _size(more) <= self.max_bytes
+
+    def fill(self, units: list[_Unit], new: list[_Unit]) -> tuple[list[_Unit], list[_Unit]]:
+        """Take units in order of importance up to the first that does not fit; new units that do
+        not fit get a negative rank. Returns the existing units kept and those that are not."""
+        header = _size(["", self.header(len(new), len(new))])
+        lines = size = 0
+        taken: set[int] = set()
+        full = paid = False
+        for u in sorted([*units, *new], key=lambda u: (u.rank, u.order)):
+            extra = self._lines(u)
+            cost_lines, cost_bytes = len(extra), _size(extra)
+            if u.rank >= _NEW_DOMAIN and not paid:  # the first new entry brings the section's header
+                cost_lines, cost_bytes = cost_lines + 2, cost_bytes + header
+            full = full or lines + cost_lines > self.max_lines or size + cost_bytes > self.max_bytes
+            if full:
+                if u.rank >= _NEW_DOMAIN:
+                    u.rank = -1
+                continue
+            paid = paid or u.rank >= _NEW_DOMAIN
+            lines, size = lines + cost_lines, size + cost_bytes
+            taken.add(id(u))
+        return [u for u in units if id(u) in taken], [u for u in units if id(u) not in taken]
+
+
+def _overflow(moved: list[_Unit], left_out: list[str], source: str, today: dt.date) -> list[str]:
+    """The overflow file: the existing lines that are not in the disavow file (with their line
+    numbers where a run of them starts), then the new entries that did not fit."""
+    out = [f"{MARK}what did not fit in the disavow file within Google's limits "
+           f"({limits.MAX_LINES:,} lines, 2 MB), {today.isoformat()}.",
+           f"{MARK}together with the disavow file it holds every line of {source} and every recommended entry."]
+    previous = -2
+    for u in sorted((u for u in moved if u.source_line), key=lambda u: u.order):
+        if u.order != previous + 1:
+            out.append(f"{MARK}from line {u.source_line:,} of {source}:")
+        out += ([u.mark] if u.mark else []) + u.lines
+        previous = u.order
+    if left_out:
+        out.append(f"{MARK}recommended entries that did not fit (most toxic first):")
+        out += left_out
+    return out
+
+
+def _count(n: int, one: str, many: str = "") -> str:
+    """``n`` and the word, in the singular or the plural."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
+def _one_line(text: str) -> str:
+    """A reason on one safe comment line."""
+    text = " ".join(text.split())[:300]
+    return escape_unsafe(text) if UNSAFE_CHARACTERS.search(text) else text
+
+
+def _size(lines: list[str]) -> int:
+    """Bytes of ``lines`` written as UTF-8, one line break each."""
+    return len("\n".join(lines).encode("utf-8")) + 1 if lines else 0
+
+
+def _sites_of_urls(urls: Iterable[str]) -> dict[str, str]:
+    """The site of each URL, without its port (distinct hosts split in one vectorised call)."""
+    host = {u: host_of(u) for u in urls}
+    distinct = list(dict.fromkeys(host.values()))
+    site = dict(zip(distinct, split_hosts(distinct)["site"], strict=True))
+    return {u: site[h] for u, h in host.items()}

@@ -1,0 +1,329 @@
+"""``toxiclinks audit``: exports in; links, domains, a disavow file and a report out.
+
+Outputs (each written atomically, CSV cells escaped against formula injection):
+``links.csv`` and ``links.parquet`` (every link with toxicity, verdict and reasons, plus an empty
+``label`` column a reviewer can fill and import back), ``domains.csv`` (one row per referring
+site with the recommended action), ``disavow.txt``, ``report.html``, when rows were rejected
+``rejects.csv``, and when not everything fits in a disavow file Google accepts,
+``disavow-overflow.txt``. No output is ever written over a file the run reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .. import schema
+from ..config import home
+from ..errors import DisavowError, InputError
+from ..fetch import FetchOptions
+from ..model import (
+    ToxicityModel,
+    featurize,
+    judge,
+    load,
+    scored_table,
+    scoring_features,
+)
+from ..reading import REJECT_COLUMNS, iter_export
+from ..safeio import (
+    atomic_open,
+    csv_bytes,
+    same_file,
+    write_csv_atomic,
+)
+from . import _disavow as disavow
+from ._accumulate import Accumulator
+from ._alarms import anchor_alarms
+from ._fetching import FETCH_COLUMNS, PageFetcher, audited_site, mark_gone, name_site
+from ._inputs import (
+    guard_inputs,
+    guard_previous_disavow,
+    guard_previous_overflow,
+    read_site_list,
+    stored_rules,
+)
+from ._merge import merge
+from ._report import ReportData, render
+
+LINK_COLUMNS = ["source_file", "source_row", "source_url", "target_url", "anchor", "source_site",
+                "toxicity", "verdict", "reasons", "anchor_class", "placement", "label"]
+
+
+@dataclass
+class AuditResult:
+    """What an audit wrote and found."""
+
+    out_dir: Path
+    links: int
+    rejected: int
+    verdicts: dict[str, int]
+    domains: int
+    actions: dict[str, int]
+    disavow_domains: int
+    disavow_urls: int
+    alarms: list[str]
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+    full: str = ""  # what did not fit in disavow.txt (in disavow-overflow.txt instead), or ""
+
+    def summary(self) -> str:
+        """The one-screen summary printed at the end."""
+        v = self.verdicts
+        lines = [
+            f"Audited {self.links:,} links from {self.domains:,} referring sites in {self.seconds:.1f} s"
+            + (f" ({self.rejected:,} rows rejected: see rejects.csv)" if self.rejected else ""),
+            f"  toxic {v.get('toxic', 0):,} · suspicious {v.get('suspicious', 0):,} · ok {v.get('ok', 0):,}"
+            f" · unknown {v.get('unknown', 0):,}" + (f" · gone {v['gone']:,} (not disavowed)" if v.get("gone") else ""),
+            "  sites: " + " · ".join(f"{k} {n:,}" for k, n in self.actions.items()),
+            f"  disavow.txt: {self.disavow_domains:,} new domain: entries, {self.disavow_urls:,} new URLs",
+            *[f"  ALARM: {a}" for a in self.alarms[:5]],
+            *([f"  … {len(self.alarms) - 5} more alarms in report.html"] if len(self.alarms) > 5 else []),
+            *[f"  note: {n}" for n in self.notes],
+            f"Open {self.out_dir / 'report.html'} first; review before uploading disavow.txt.",
+        ]
+        return "\n".join(lines)
+
+
+class Progress:
+    """A one-line progress display on a terminal; silent otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.perf_counter()
+
+    def step(self, text: str, done: int = 0, total: int = 0) -> None:
+        if not self.enabled:
+            return
+        bar = ""
+        if total:
+            filled = int(30 * done / total)
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} "
+        sys.stderr.write(f"\r\x1b[2K{bar}{text} ({time.perf_counter() - self.started:.1f} s)")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+#: Exports up to this many links are read once and held in memory; larger ones are streamed
+#: twice (profile statistics first, then scoring chunk by chunk), so memory stays bounded.
+READ_ONCE_ROWS = 500_000
+#: About four chunks are in memory while scoring (reading, features, LightGBM, writing), so the
+#: chunk size bounds a streamed audit's peak memory (bench/RESULTS.md has the trade-off).
+CHUNK_ROWS = 50_000
+def _parquet_schema(columns: list[str]) -> pa.Schema:
+    """links.parquet's columns: row numbers and toxicity as numbers, the rest as text."""
+    return pa.schema([(c, pa.int64() if c == "source_row" else pa.float64() if c == "toxicity" else pa.string())
+                      for c in columns])
+
+
+def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str | None = None,
+              allowlist: str | None = None, denylist: str | None = None, site_topic: str | None = None,
+              model: ToxicityModel | str | None = None, progress: bool = True, force: bool = False,
+              formats: str | None = None, pages: str | None = None, site: str | None = None,
+              fetch: str | None = None, fetch_options: FetchOptions | None = None) -> AuditResult:
+    """Audit exports with a model; write every output into ``out_dir``.
+
+    The exports are read in chunks. A first pass collects the profile-level statistics that
+    features need (the features' profile context); the second scores each chunk and appends
+    it to ``links.csv``/``links.parquet``, keeping only compact per-link numbers for the domain
+    table, the disavow file and the report. Every output appears atomically at the end.
+
+    ``site`` names the audited site for rows whose export does not (Search Console's);
+    ``fetch`` ("missing" or "all") fills thin rows from their referring pages (see ``--fetch``).
+    """
+    started = time.perf_counter()
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError("output path exists and is not a folder", path=str(out))
+    guard_inputs(out, exports, existing_disavow=existing_disavow, allowlist=allowlist, denylist=denylist,
+                  pages=pages)
+    bar = Progress(progress)
+    (allow, allow_notes), (deny, deny_notes) = read_site_list(allowlist), read_site_list(denylist, "denylist")
+    stored_allow, stored_deny = stored_rules()
+    allow, deny = allow + stored_allow, deny + stored_deny
+    existing_lines, existing_problems = ([], []) if not existing_disavow else disavow.read(existing_disavow)
+    guard_previous_disavow(out / "disavow.txt", existing_disavow, force)
+    guard_previous_overflow(out / disavow.OVERFLOW_FILE, force)
+    bar.step("loading model")
+    mdl = model if isinstance(model, ToxicityModel) else load(model)
+    features = scoring_features(mdl, site_topic)
+    fetcher = None if not fetch else PageFetcher(fetch, audited_site(site), home() / "fetch-cache.sqlite",
+                                                 fetch_options or FetchOptions(), bar.step)
+    reader = _Reader(exports, formats, audited_site(site), fetcher)
+    rejects: list[pd.DataFrame] = []
+    notes = [*allow_notes, *deny_notes, *existing_problems]
+    # Pass 1: profile statistics (and, for exports that fit, the chunks themselves).
+    builder = features.context_builder()
+    held: list[pd.DataFrame] | None = []
+    total = 0
+    for chunk in reader.chunks(rejects, notes):
+        features.add_to_context(builder, chunk)
+        total += len(chunk)
+        if held is not None:
+            held.append(chunk)
+            held = held if total <= READ_ONCE_ROWS else None
+        bar.step(f"reading: {total:,} links")
+    chunk = None  # the last chunk is not needed while the context is computed
+    context = builder.finish()
+    rejected = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
+    page_index = None
+    if pages:
+        from ._pages import load_folder
+
+        page_index = load_folder(pages)
+        notes += page_index[1]
+    # Pass 2: score chunk by chunk, appending to the outputs.
+    out.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        acc = Accumulator(stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8")))
+        csv_fh = stack.enter_context(atomic_open(out / "links.csv", "wb"))
+        columns = [*LINK_COLUMNS, *(FETCH_COLUMNS if fetcher else ())]
+        parquet_schema = _parquet_schema(columns)
+        parquet = pq.ParquetWriter(stack.enter_context(atomic_open(out / "links.parquet", "wb")), parquet_schema)
+        stack.callback(parquet.close)
+        chunks = held if held is not None else reader.chunks(None, None)
+        start = read = 0
+        pending: tuple | None = None
+
+        def write(chunk: pd.DataFrame, X: np.ndarray, chunk_context, judgment: Future) -> None:
+            nonlocal start
+            scored = scored_table(mdl, chunk, X, chunk_context, judgment.result())
+            scored["verdict"] = mark_gone(chunk, scored["verdict"].to_numpy(object), judgment.result().denied)
+            table = _link_rows(chunk, scored, columns)
+            csv_fh.write(csv_bytes(table, header=start == 0))
+            parquet.write_table(pa.Table.from_pandas(table, schema=parquet_schema, preserve_index=False))
+            acc.add(chunk, scored, start)
+            start += len(chunk)
+            bar.step("scoring", start, total)
+
+        # LightGBM runs on one core for chunk k (it releases the GIL) while this thread computes the
+        # features of chunk k+1 and then writes chunk k: about a fifth of the audit's time is hidden.
+        model_thread = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="toxiclinks-model"))
+        for chunk in chunks:
+            if page_index is not None:
+                from ._pages import add_regions
+
+                add_regions(chunk, pages, (page_index[0], []))
+                acc.regions_found += int(chunk["region"].notna().sum())
+            chunk_context = context.rows(read, read + len(chunk))
+            if len(chunk_context) != len(chunk):
+                raise InputError("the export changed while it was being audited (the second reading "
+                                 f"found more than the {total:,} links of the first); run the audit again")
+            read += len(chunk)
+            X, chunk_context, allowed, denied = featurize(mdl, chunk, allow=allow, deny=deny, site_topic=site_topic,
+                                                          context=chunk_context)
+            judgment = model_thread.submit(judge, mdl, X, allowed, denied, "flagged", 1)
+            if pending is not None:
+                write(*pending)
+            pending = (chunk, X, chunk_context, judgment)
+        if pending is not None:
+            write(*pending)
+        if start != total:
+            raise InputError(f"the export changed while it was being audited ({total:,} links on the first "
+                             f"reading, {start:,} on the second); run the audit again")
+        # What is left needs only the compact per-link numbers; the last chunk's context slice
+        # would otherwise keep the whole context alive.
+        del context, held, chunks
+        chunk = chunk_context = X = judgment = pending = None
+        if start == 0:
+            csv_fh.write(csv_bytes(_link_rows(schema.empty_table(), pd.DataFrame(columns=columns), columns)))
+        bar.step("writing outputs")
+        if page_index is not None:
+            notes.append(f"{len(page_index[0]):,} saved pages; region found for {acc.regions_found:,} "
+                         f"of {total:,} links")
+        if fetcher is not None:
+            notes.append(fetcher.summary())
+        domains = acc.site_table(allow)
+        rec = acc.recommendation(domains)
+        merged = merge(existing_lines, rec, allow=allow, today=dt.date.today(),
+                               source=str(existing_disavow or "the existing file"))
+        if merged.moved and existing_disavow and same_file(existing_disavow, out / "disavow.txt"):
+            raise DisavowError(f"{out / 'disavow.txt'} is the existing disavow file of this run, and the merged "
+                               f"file would be shorter ({merged.moved:,} of its lines do not fit within Google's "
+                               "limits beside the rest): write to another --out folder, so that it stays as it is")
+        alarms = anchor_alarms(acc.anchor_counts())
+        if merged.full:
+            alarms.insert(0, merged.full)
+        write_csv_atomic(domains, out / "domains.csv")
+        with atomic_open(out / "disavow.txt") as fh:
+            fh.write(merged.text)
+        overflow = out / disavow.OVERFLOW_FILE
+        if merged.overflow:
+            with atomic_open(overflow) as fh:
+                fh.write(merged.overflow_text)
+        elif overflow.exists() and force:  # one from an earlier run would tell of lines that now fit
+            overflow.unlink()
+        if len(rejected):
+            write_csv_atomic(rejected, out / "rejects.csv")
+        label = f"{mdl.name} version {mdl.version}"
+        report = ReportData(title=f"Backlink audit — {', '.join(sorted(acc.targets)) or 'links'}",
+                            links=acc.report_frame(), domains=domains, files=[str(p) for p in exports],
+                            rejected=len(rejected), model_label=label,
+                            disavow_added_domains=merged.added_domains, disavow_added_urls=merged.added_urls,
+                            disavow_kept=merged.kept, disavow_moved=merged.moved, disavow_marked=merged.marked, disavow_notes=merged.notes,
+                            existing_disavow=existing_disavow, alarms=alarms)
+        with atomic_open(out / "report.html") as fh:
+            fh.write(render(report))
+    bar.close()
+    return AuditResult(out, total, len(rejected), acc.verdicts(), len(domains), domains["action"].value_counts().to_dict(),
+                       len(merged.added_domains), len(merged.added_urls), alarms,
+                       time.perf_counter() - started, notes + merged.notes, merged.full)
+
+
+@dataclass
+class _Reader:
+    """The exports' canonical links chunk by chunk, with the audited site named and pages fetched
+    where asked; the same on both passes of a streamed audit (fetched pages come from the cache)."""
+
+    exports: list[str]
+    formats: str | None
+    site: str | None
+    fetcher: PageFetcher | None
+
+    def chunks(self, rejects: list[pd.DataFrame] | None, notes: list[str] | None) -> Iterator[pd.DataFrame]:
+        """Every export's links; rejects and notes collected when asked."""
+        for path in self.exports:
+            problems: list[str] = []
+            for links, bad in iter_export(path, self.formats, problems=problems, chunk_rows=CHUNK_ROWS):
+                if rejects is not None and len(bad):
+                    rejects.append(bad)
+                if len(links):
+                    if self.fetcher is not None:
+                        self.fetcher.fill(links, first_pass=rejects is not None)
+                    elif self.site:
+                        name_site(links, self.site)
+                    yield links
+            if notes is not None:
+                notes += [f"{path}: {p}" for p in problems]
+
+
+def _link_rows(links: pd.DataFrame, scored: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The rows of links.csv for one chunk."""
+    table = pd.DataFrame({c: links[c] for c in ("source_file", "source_row", "source_url", "target_url",
+                                                "anchor", "source_site")})
+    table["source_row"] = table["source_row"].astype("Int64")
+    for c in ("toxicity", "verdict", "reasons", "anchor_class", "placement"):
+        table[c] = scored[c].to_numpy()
+    table["label"] = ""
+    for c in FETCH_COLUMNS:
+        if c in columns:
+            table[c] = links[c] if c in links else pd.Series(pd.NA, index=links.index, dtype="string")
+    return table[columns]
+
+
