@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import schema
 from ..errors import InputError
-from ..fetch import FILLED_FIELDS, FetchOptions, FetchProgress, LinkQuery, fetch_links, to_columns
+from ..fetch import FILLED_FIELDS, FetchOptions, FetchProgress, fetch_table
 from ..urls import URLError, normalize_host, site_entry
 
 #: Export formats whose rows are thin: the page must be read to judge the link.
@@ -33,11 +32,11 @@ SITE_FORMATS = frozenset({"gsc_sites", "bing_domains"})
 GONE = frozenset({"gone", "page_gone"})
 #: Columns a fetching audit adds to links.csv.
 FETCH_COLUMNS = ("fetch_outcome", "filled_from")
-#: Fields filled from the page: the URL the link points to (Search Console never names it; the
-#: anchor's classes and the target's topic are read against it), then the fetcher's fields but
-#: ``linked_domains``, which exports give for the whole referring site (Ahrefs: thousands), not
-#: for the one page a fetch reads (tens).
-FILLED = ("target_url", *(f for f in FILLED_FIELDS if f != "linked_domains"))
+#: Fields filled from the page (the URL the link points to among them: Search Console never names
+#: it, and the anchor's classes and the target's topic are read against it), but ``linked_domains``,
+#: which exports give for the whole referring site (Ahrefs: thousands), not the one page a fetch
+#: reads (tens).
+FILLED = tuple(f for f in FILLED_FIELDS if f != "linked_domains")
 
 
 @dataclass
@@ -53,6 +52,10 @@ class PageFetcher:
     reasons: Counter = field(default_factory=Counter)  # why pages were not read (failed, blocked, …)
     pages_filled: int = 0
 
+    def __post_init__(self) -> None:
+        if self.mode not in ("missing", "all"):
+            raise InputError(f"--fetch must be 'missing' or 'all', not {self.mode!r}")
+
     def fill(self, chunk: pd.DataFrame, *, first_pass: bool = True) -> None:
         """Fetch the pages of ``chunk``'s rows that need it and fill what the export lacked, in place.
 
@@ -67,17 +70,16 @@ class PageFetcher:
         if not wanted.any():
             return
         rows = chunk.index[wanted]
-        queries = _queries(chunk.loc[rows])
-        if None in queries:
-            where = chunk.loc[rows[queries.index(None)], "source_file"]
+        untargeted = chunk.loc[rows, ["target_url", "target_site", "target_host"]].isna().all(axis=1)
+        if untargeted.any():
+            where = chunk.loc[untargeted.idxmax(), "source_file"]
             raise InputError("--fetch cannot tell which site's links to look for: the export does not name "
                              "the linked site (Search Console exports never do); give it with --site DOMAIN",
                              path=None if pd.isna(where) else str(where))
         options = self.options if first_pass else dataclasses.replace(
             self.options, refetch_after_days=math.inf, retry_failed_after_days=math.inf)
-        results = fetch_links(queries, cache=self.cache, options=options,
-                              progress=self._progress if first_pass else None)
-        found = _found(results, queries, rows)
+        found = fetch_table(chunk.loc[rows], cache=self.cache, options=options,
+                            progress=self._progress if first_pass else None)
         filled = pd.Series("", index=rows, dtype=object)
         for name in FILLED:
             gap = chunk.loc[rows, name].isna() & found[name].notna()
@@ -97,8 +99,7 @@ class PageFetcher:
         """Rows whose page is fetched: every row with ``--fetch all``, else the thin ones; never a
         row that names a site rather than a page (its home page need not hold the link, and a link
         not found there is not gone)."""
-        source = chunk["source_url"]
-        has_page = source.notna().to_numpy() & ~names_a_site(chunk)
+        has_page = chunk["source_url"].notna().to_numpy() & ~names_a_site(chunk)
         if self.mode == "all":
             return has_page
         thin = chunk["source_tool"].isin(THIN_FORMATS).fillna(False).to_numpy(bool)
@@ -117,43 +118,6 @@ class PageFetcher:
         return (f"fetched the pages of {total:,} links ({counts}); {self.pages_filled:,} rows filled from their "
                 f"page; gone links (removed, or page 404/410) have the verdict 'gone' and are not disavowed"
                 + (f"; pages not read: {why}" + (f"; and {more:,} other reasons" if more > 0 else "") if why else ""))
-
-
-def _queries(links: pd.DataFrame) -> list[LinkQuery | None]:
-    """The link to look for on each row's page: to the row's target site (else host) with its
-    target URL preferred when known; None when the row names no target at all."""
-    def strings(name: str) -> list[str | None]:
-        return [v if isinstance(v, str) and v else None for v in links[name].astype(object).tolist()]
-
-    queries: list[LinkQuery | None] = []
-    for source, url, site, host in zip(strings("source_url"), strings("target_url"), strings("target_site"),
-                                       strings("target_host"), strict=True):
-        target = site or host
-        queries.append(None if not (source and target) else
-                       LinkQuery(source, target.lower().removeprefix("www."), url))
-    return queries
-
-
-def _found(results: dict, queries: list[LinkQuery], index: pd.Index) -> pd.DataFrame:
-    """What the pages told, one row per query on ``index``: the canonical fields (missing where the
-    page did not tell; empty text is missing too, as in the exports), ``target_url`` (the URL the
-    link on the page points to) and the fetch outcome."""
-    columns = to_columns(results, queries)
-    out: dict[str, pd.api.extensions.ExtensionArray] = {}
-    for name in FILLED_FIELDS:
-        values = columns[name]
-        if schema.KIND[name] == "str":
-            values = [v or None for v in values]
-        out[name] = pd.array(values, dtype=schema.dtype(name))
-    hrefs = []
-    for query in queries:
-        page = results.get(query.source_url)
-        link = page.link(query.key) if page is not None and page.outcome == "ok" else None
-        hrefs.append(link.href if link is not None else None)
-    out["target_url"] = pd.array(hrefs, dtype=schema.dtype("target_url"))
-    out["fetch_outcome"] = pd.array(columns["fetch_outcome"], dtype="string")
-    out["fetch_reason"] = pd.array(columns["fetch_reason"], dtype="string")
-    return pd.DataFrame(out, index=index)
 
 
 def name_site(chunk: pd.DataFrame, site: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..urls import URLError, normalize_url
 from ._crawl import LinkQuery, ProgressCallback, as_query, fetch_links
 from ._options import FetchOptions, PageResult
 
@@ -17,6 +18,7 @@ PAGE_FIELDS: dict[str, str] = {
     "external_links": "float", "internal_links": "float", "linked_domains": "float",
 }
 LINK_FIELDS: dict[str, str] = {
+    "target_url": "str",  # the URL the link on the page points to (normalised)
     "anchor": "str", "left_context": "str", "right_context": "str", "nofollow": "bool", "ugc": "bool",
     "sponsored": "bool", "link_type": "str", "region": "str", "in_content": "bool",
 }
@@ -49,12 +51,13 @@ def _row(page: PageResult | None, query: LinkQuery) -> dict[str, Any]:
     if page.http_code is not None:
         row["http_code"] = float(page.http_code)
     if page.outcome == "ok":
-        row.update(source_title=page.title, language=page.language, noindex=page.noindex,
+        row.update(source_title=page.title or None, language=page.language or None, noindex=page.noindex,
                    external_links=page.external_links, internal_links=page.internal_links,
                    linked_domains=page.linked_domains)
         link = page.link(query.key)
         if link is not None:
-            row.update(anchor=link.anchor, left_context=link.left_context, right_context=link.right_context,
+            row.update(target_url=_normalized(link.href), anchor=link.anchor or None,
+                       left_context=link.left_context or None, right_context=link.right_context or None,
                        nofollow=link.nofollow, ugc=link.ugc, sponsored=link.sponsored,
                        link_type=link.link_type, region=link.region, in_content=link.region == "body")
     row["filled_from"] = tuple(f for f in FILLED_FIELDS if row.get(f) is not None)
@@ -85,6 +88,14 @@ def fetch_table(links: pd.DataFrame, *, cache: Path | str | None = None, options
             values = [",".join(v) for v in values]
         out[name] = pd.array(values, dtype=_DTYPES[kinds[name]])
     return pd.DataFrame(out, index=links.index)
+
+
+def _normalized(url: str) -> str | None:
+    """A link's URL as the link table holds URLs (None when it names no web page)."""
+    try:
+        return normalize_url(url)
+    except URLError:
+        return None
 
 
 def _queries(links: pd.DataFrame) -> list[LinkQuery | str]:
