@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import stat
@@ -342,3 +343,12 @@ def utf16_encoding(head: bytes) -> str | None:
     if len(head) >= 4 and min(even, odd) == 0 and max(even, odd) > len(head) // 4:
         return "utf-16-le" if odd else "utf-16-be"
     return None
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (model artifacts and compiled libraries are checked by it)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

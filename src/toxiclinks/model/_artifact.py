@@ -9,8 +9,8 @@ drift apart.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -28,10 +28,15 @@ from scipy import sparse
 from ..config import settings
 from ..errors import ModelError, ModelIntegrityError
 from ..features import LinkFeatures
-from ..safeio import atomic_open
+from ..safeio import atomic_open, sha256_file
+from ._compiled import CompiledForest, CompileState
 
 FORMAT_VERSION = 1
 MODEL_FILE, META_FILE = "model.joblib", "model.json"
+_LOG = logging.getLogger(__name__)
+#: Batches of this many rows and more are scored by the compiled forest (below it, one LightGBM
+#: pass gives both the scores and the contributions, and the compiled call would save nothing).
+COMPILED_ROWS = 1_000
 
 
 @dataclass
@@ -62,7 +67,35 @@ class ToxicityModel:
         """Uncalibrated booster probability for a feature matrix (``threads``: LightGBM's, else chosen by size)."""
         if len(X) == 0:
             return np.empty(0)
+        if self.scores_compiled(X):  # the same bits as the booster's (checked when the forest is loaded)
+            return _sigmoid(self.compiled_forest().raw_score(X, threads or _threads(len(X))))
         return _sigmoid(self.booster.predict(X, raw_score=True, num_threads=threads or _threads(len(X))))
+
+    def scores_compiled(self, X: np.ndarray) -> bool:
+        """Whether :meth:`raw_score` scores ``X`` with the compiled forest (:meth:`compiled_forest`):
+        a batch of :data:`COMPILED_ROWS` rows or more that it reads exactly, once it is built."""
+        if len(X) < COMPILED_ROWS:
+            return False
+        forest = self.compiled_forest()
+        return forest is not None and forest.reads(X)
+
+    def compiled_forest(self, wait: bool = False) -> CompiledForest | None:
+        """The booster compiled to machine code, or ``None`` while it is being built or if it cannot be.
+
+        Only a model :func:`load` gave has one (a model being trained or cross-validated, or
+        unpickled elsewhere, is scored by LightGBM: no compiler runs for a throwaway forest).
+
+        Batches of :data:`COMPILED_ROWS` and more are scored by the forest compiled to C (treelite
+        and tl2cgen, with the C compiler of the machine): about three times LightGBM's speed, with
+        raw scores identical to the bit. The shared library is built once per forest into
+        ``$TOXICLINKS_HOME/compiled/`` by a compiler process started at the first such batch,
+        while LightGBM scores the batches until it is ready (``wait``: build it now). It is used
+        only after it gave the booster's very bits on a probe matrix (every split threshold, the
+        values beside it, each category, missing values); without a compiler, or if building or
+        that check fails, LightGBM scores every batch (the same numbers, slower).
+        """
+        state = self.__dict__.get("_compiled")
+        return None if state is None else state.forest(wait)
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Map raw booster probabilities to calibrated probabilities."""
@@ -188,6 +221,7 @@ class ToxicityModel:
         state.pop("_path_cache", None)  # derived; rebuilt on first use
         state.pop("_dense_path_cache", None)
         state.pop("_names_cache", None)
+        state.pop("_compiled", None)  # a loaded library, or a compiler process: rebuilt on first use
         return state
 
     @property
@@ -227,21 +261,13 @@ def save(model: ToxicityModel, folder: str | Path, extra: dict[str, Any] | None 
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_open(folder / MODEL_FILE, "wb") as fh:
         joblib.dump(model, fh, compress=3)
-    digest = _sha256(folder / MODEL_FILE)
+    digest = sha256_file(folder / MODEL_FILE)
     meta = {"format_version": FORMAT_VERSION, "sha256": digest, "versions": _versions(),
             "feature_names": model.feature_names, **model.metadata, **(extra or {})}
     with atomic_open(folder / META_FILE) as fh:
         json.dump(meta, fh, indent=2, default=str)
         fh.write("\n")
     return folder
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def default_model_path() -> Path:
@@ -279,7 +305,7 @@ def load(location: str | Path | None = None) -> ToxicityModel:
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelIntegrityError(f"{model_path} has format version {meta.get('format_version')!r}; "
                                   f"this toxiclinks reads version {FORMAT_VERSION}. Retrain the model.")
-    actual = _sha256(model_path)
+    actual = sha256_file(model_path)
     if actual != meta.get("sha256"):
         raise ModelIntegrityError(f"{model_path} is corrupt or was changed: SHA-256 {actual[:12]}… "
                                   f"does not match {str(meta.get('sha256'))[:12]}… in {META_FILE}")
@@ -295,6 +321,7 @@ def load(location: str | Path | None = None) -> ToxicityModel:
     if not isinstance(model, ToxicityModel):
         raise ModelIntegrityError(f"{model_path} holds a {type(model).__name__}, not a toxiclinks model")
     model.metadata = {**model.metadata, **{k: meta[k] for k in ("name", "version") if k in meta}}
+    model.__dict__["_compiled"] = CompileState(model.booster)  # built or found at the first large batch
     return model
 
 

@@ -76,8 +76,14 @@ def featurize(model: ToxicityModel, links: pd.DataFrame, *, allow: Iterable[str]
 def judge(model: ToxicityModel, X: np.ndarray, allowed: np.ndarray, denied: np.ndarray,
           explain: str = "flagged", threads: int | None = None) -> Judgment:
     """Calibrated probabilities, verdicts, and the contributions of the rows to explain."""
-    leaves = model.leaves(X, threads)  # one pass through the trees for the scores and the contributions
-    proba = model.calibrate(model.leaf_score(leaves))
+    if explain != "all" and model.scores_compiled(X):
+        # The compiled forest scores every row; the trees are walked only for the rows explained
+        # (when all are, one pass through the trees gives both, as below).
+        leaves = None
+        proba = model.calibrate(model.raw_score(X, threads))
+    else:
+        leaves = model.leaves(X, threads)  # one pass through the trees for the scores and the contributions
+        proba = model.calibrate(model.leaf_score(leaves))
     names = model.feature_names
     toxic_t, suspicious_t = thresholds(model)
     verdict = np.where(proba >= toxic_t, "toxic", np.where(proba >= suspicious_t, "suspicious", "ok")).astype(object)
@@ -96,7 +102,10 @@ def judge(model: ToxicityModel, X: np.ndarray, allowed: np.ndarray, denied: np.n
         rows = np.flatnonzero(np.isin(verdict, ("toxic", "suspicious")) & ~allowed & ~denied)
     else:
         rows = np.arange(len(X))
-    contrib = model.leaf_contributions(leaves[rows])[:, :-1] if len(rows) else np.empty((0, len(names)))
+    if not len(rows):
+        contrib = np.empty((0, len(names)))
+    else:
+        contrib = model.leaf_contributions(model.leaves(X[rows], threads) if leaves is None else leaves[rows])[:, :-1]
     return Judgment(proba, verdict, allowed, denied, rows, contrib)
 
 
