@@ -10,12 +10,20 @@ import pytest
 from tests.pinned import PINS, generated_outputs, sample_outputs
 
 
+@pytest.fixture(autouse=True)
+def _fresh_home(tmp_path, monkeypatch):
+    """A home with no recorded audit: the first audit of a site writes exactly the pinned outputs
+    (it is recorded, but there is nothing to compare it with: no changes.csv, no changes section)."""
+    monkeypatch.setenv("TOXICLINKS_HOME", str(tmp_path / "home"))
+
+
 def _expect(kind: str) -> dict[str, str]:
     return json.loads(PINS.read_text("utf-8"))[kind]
 
 
 def test_the_sample_audit_writes_the_pinned_outputs(tmp_path):
     assert sample_outputs(tmp_path) == _expect("sample")
+    assert any((tmp_path / "home" / "history").glob("*/*.parquet"))  # recorded all the same
 
 
 @pytest.mark.slow

@@ -77,7 +77,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     result = run_audit(args.exports, args.out, existing_disavow=args.existing_disavow,
                        allowlist=args.allowlist, denylist=args.denylist, site_topic=args.site_topic,
                        model=args.model, force=args.force, formats=args.format, pages=args.pages,
-                       site=args.site, fetch=args.fetch, fetch_options=options)
+                       site=args.site, fetch=args.fetch, fetch_options=options, history=not args.no_history)
     print(result.summary())
     if result.full:  # the disavow file could not hold everything: the user must decide what goes
         print(f"error: {result.full}", file=sys.stderr)
@@ -119,14 +119,21 @@ def _cmd_label(args: argparse.Namespace) -> int:
 
     store = LabelStore(args.db)
     if args.label_command == "import":
+        from .audit import seen_rows
+
         total = 0
         for path in args.files:
             labels, rejects = read_labels(path)
             total += store.add(labels, author=args.author, origin=str(path))
+            rows = store.keep_rows(seen_rows(labels), origin="recorded audits")
             for r in rejects.itertuples():
                 print(f"{r.file}: line {r.line}: {r.reason}", file=sys.stderr)
-            print(f"{path}: {len(labels):,} judgments stored, {len(rejects):,} rows rejected")
-        print(f"label store {store.path}: {len(store.latest()):,} labelled links")
+            print(f"{path}: {len(labels):,} judgments stored, {len(rejects):,} rows rejected; "
+                  f"{rows:,} link rows from recorded audits")
+        unlinked = len(store.unlinked())
+        print(f"label store {store.path}: {len(store.latest()):,} labelled links"
+              + (f"; {unlinked:,} without a link row (no recorded audit saw them: give retrain --export)"
+                 if unlinked else ""))
         return 0
     for site in args.sites:
         store.set_rule(site, args.label_command, author=args.author, note=args.note or "")
@@ -139,9 +146,12 @@ def _cmd_label(args: argparse.Namespace) -> int:
 
 def _cmd_retrain(args: argparse.Namespace) -> int:
     """Train a challenger on seed data + the label store; promote it if it passes the gate."""
+    from .audit import seen_rows
     from .labels import LabelStore, retrain
 
-    result = retrain(args.export, store=LabelStore(args.db), params_path=args.config, gate=args.gate,
+    store = LabelStore(args.db)
+    seen = seen_rows(store.unlinked())  # judgments stored before their audit was recorded, or via the API
+    result = retrain(args.export, store=store, seen=seen, params_path=args.config, gate=args.gate,
                      user_weight=args.user_weight, folds=args.folds, dry_run=args.dry_run)
     print(result.summary())
     return 0
@@ -193,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pause between two requests to the same host (default 1)")
     p.add_argument("--allow-private", action="store_true",
                    help="let --fetch reach private and loopback addresses (off: only the public web)")
+    p.add_argument("--no-history", action="store_true",
+                   help="do not record this audit in $TOXICLINKS_HOME/history (nor compare it with the last one)")
     p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("serve", help="serve real-time scoring over HTTP (BentoML)")
@@ -222,7 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_label)
 
     p = sub.add_parser("retrain", help="train a challenger on your labels; promote it if it is better")
-    p.add_argument("--export", action="append", default=[], required=True, help="export your labels refer to")
+    p.add_argument("--export", action="append", default=[],
+                   help="an export your labels refer to, adding its labelled rows (repeatable; optional: the "
+                        "label store keeps the rows of links that recorded audits saw)")
     p.add_argument("--db", help="label store (default $TOXICLINKS_HOME/labels.sqlite)")
     p.add_argument("--config", help="parameters JSON (default training/params.json)")
     p.add_argument("--gate", type=float, default=0.01, help="largest seed-holdout ROC-AUC loss allowed")

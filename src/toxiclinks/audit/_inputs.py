@@ -54,7 +54,7 @@ def read_site_list(path: str | Path | None, kind: str = "allowlist") -> tuple[li
 
 #: Every file an audit may write into its output folder.
 OUTPUTS = ("links.csv", "links.parquet", "domains.csv", "disavow.txt", disavow.OVERFLOW_FILE, "report.html",
-           "rejects.csv")
+           "rejects.csv", "changes.csv")
 
 
 def guard_inputs(out: Path, exports: list[str], *, existing_disavow: str | None, allowlist: str | None,

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ._history import Changes
 
 _CSS = """
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
@@ -45,6 +49,7 @@ class ReportData:
     disavow_notes: list[str] = field(default_factory=list)
     existing_disavow: str | None = None
     alarms: list[str] = field(default_factory=list)
+    changes: Changes | None = None  # since the previous audit of the site; no section when None
 
 
 def e(value) -> str:
@@ -121,6 +126,7 @@ def render(data: ReportData) -> str:
         f"<td class='num'>{r.worst_toxicity:.0f}</td><td class='num'>{r.typical_toxicity:.0f}</td>"
         f"<td>{e(r.action)}</td><td>{e(r.reasons)}</td></tr>" for r in risky.itertuples())
     change = _disavow_section(data)
+    since = _changes_section(data.changes) if data.changes is not None else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -130,7 +136,7 @@ def render(data: ReportData) -> str:
 <h1>{e(data.title)}</h1>
 <p class="muted">Files: {e(', '.join(data.files))}. Model: {e(data.model_label)}. Toxicity is a calibrated probability × 100: a sorting signal for review, not a verdict. Every flagged link lists its reasons.</p>
 <div class="cards">{cards}</div>
-<h2>Anchor profile</h2>{alarm_html}
+{since}<h2>Anchor profile</h2>{alarm_html}
 <div class="grid">
 <div class="panel"><h3>Toxicity distribution</h3>{histogram(links['toxicity'].to_numpy(float) if n else np.array([]))}</div>
 <div class="panel"><h3>Anchor classes</h3>{bar_chart(list(map(str, anchor_counts.index)), [float(v) for v in anchor_counts.values])}</div>
@@ -170,3 +176,30 @@ def _disavow_section(data: ReportData) -> str:
         if items:
             parts.append(f"<h3>{title}</h3><ul>" + "".join(f"<li>{e(i)}</li>" for i in items[:100]) + "</ul>")
     return "".join(parts)
+
+
+def _changes_section(changes: Changes) -> str:
+    """"Changes since the last audit": counts, burst alarms and the most toxic new links."""
+    cards = "".join(
+        f"<div class='card'><span class='muted'>{label}</span><b class='{cls}'>{value:,}</b></div>"
+        for label, cls, value in [
+            ("new links", "", changes.new), ("new toxic links", "toxic", changes.new_toxic),
+            ("became toxic", "toxic", changes.became_toxic), ("lost links", "", changes.lost),
+            ("new referring sites", "", changes.new_sites), ("lost referring sites", "", changes.lost_sites),
+        ])
+    alarms = ("".join(f"<p class='alarm'>⚠ {e(b.text())}</p>" for b in changes.bursts)
+              or "<p class='fine'>No burst of new referring sites since the last audit.</p>")
+    notes = "".join(f"<p class='muted'>{e(n)}</p>" for n in changes.notes)
+    table = changes.table
+    toxic = table[(table["change"] != "lost") & (table["verdict"] == "toxic")].head(25)
+    rows = "".join(
+        f"<tr><td>{e(r.change.replace('_', ' '))}</td><td><code>{e(r.source_url)}</code></td>"
+        f"<td class='num'>{r.toxicity:.0f}</td><td>{e(r.first_seen)}</td><td>{e(r.burst_week)}</td></tr>"
+        for r in toxic.itertuples())
+    listing = (f"<h3>New and newly toxic links, most toxic first</h3><table><thead><tr><th>change</th>"
+               f"<th>source</th><th>toxicity</th><th>first seen</th><th>burst week</th></tr></thead>"
+               f"<tbody>{rows}</tbody></table>") if rows else ""
+    return (f"<h2>Changes since the last audit</h2><p class='muted'>Compared with the audit of "
+            f"<code>{e(changes.site)}</code> recorded {e(changes.previous_at)} ({changes.previous_links:,} links); "
+            f"every change is listed in <code>changes.csv</code>.</p><div class='cards'>{cards}</div>"
+            f"{alarms}{notes}{listing}\n")

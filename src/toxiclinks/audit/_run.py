@@ -4,8 +4,9 @@ Outputs (each written atomically, CSV cells escaped against formula injection):
 ``links.csv`` and ``links.parquet`` (every link with toxicity, verdict and reasons, plus an empty
 ``label`` column a reviewer can fill and import back), ``domains.csv`` (one row per referring
 site with the recommended action), ``disavow.txt``, ``report.html``, when rows were rejected
-``rejects.csv``, and when not everything fits in a disavow file Google accepts,
-``disavow-overflow.txt``. No output is ever written over a file the run reads.
+``rejects.csv``, when not everything fits in a disavow file Google accepts,
+``disavow-overflow.txt``, and when an earlier audit of the same site is recorded, ``changes.csv``
+(``_history``). No output is ever written over a file the run reads.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from . import _disavow as disavow
 from ._accumulate import Accumulator
 from ._alarms import anchor_alarms
 from ._fetching import FETCH_COLUMNS, PageFetcher, audited_site, mark_gone, name_site
+from ._history import Changes, Recorder
 from ._inputs import (
     guard_inputs,
     guard_previous_disavow,
@@ -78,6 +80,7 @@ class AuditResult:
     seconds: float
     notes: list[str] = field(default_factory=list)
     full: str = ""  # what did not fit in disavow.txt (in disavow-overflow.txt instead), or ""
+    changes: Changes | None = None  # since the previous recorded audit of the same site
 
     def summary(self) -> str:
         """The one-screen summary printed at the end."""
@@ -92,6 +95,7 @@ class AuditResult:
             *[f"  ALARM: {a}" for a in self.alarms[:5]],
             *([f"  … {len(self.alarms) - 5} more alarms in report.html"] if len(self.alarms) > 5 else []),
             *[f"  note: {n}" for n in self.notes],
+            *(self.changes.lines() if self.changes is not None else []),
             f"Open {self.out_dir / 'report.html'} first; review before uploading disavow.txt.",
         ]
         return "\n".join(lines)
@@ -136,7 +140,8 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
               allowlist: str | None = None, denylist: str | None = None, site_topic: str | None = None,
               model: ToxicityModel | str | None = None, progress: bool = True, force: bool = False,
               formats: str | None = None, pages: str | None = None, site: str | None = None,
-              fetch: str | None = None, fetch_options: FetchOptions | None = None) -> AuditResult:
+              fetch: str | None = None, fetch_options: FetchOptions | None = None,
+              history: bool = True) -> AuditResult:
     """Audit exports with a model; write every output into ``out_dir``.
 
     The exports are read in chunks. A first pass collects the profile-level statistics that
@@ -146,6 +151,8 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
 
     ``site`` names the audited site for rows whose export does not (Search Console's);
     ``fetch`` ("missing" or "all") fills thin rows from their referring pages (see ``--fetch``).
+    With ``history`` the audit is recorded under ``$TOXICLINKS_HOME/history`` for its site (the
+    ``site`` given, or the target site most links point to) and compared with the previous one.
     """
     started = time.perf_counter()
     out = Path(out_dir)
@@ -172,9 +179,12 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
     builder = features.context_builder()
     held: list[pd.DataFrame] | None = []
     total = 0
+    target_counts: dict[str, int] = {}
     for chunk in reader.chunks(rejects, notes):
         features.add_to_context(builder, chunk)
         total += len(chunk)
+        for name, n in chunk["target_site"].value_counts().items():
+            target_counts[name] = target_counts.get(name, 0) + int(n)
         if held is not None:
             held.append(chunk)
             held = held if total <= READ_ONCE_ROWS else None
@@ -197,6 +207,15 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         parquet_schema = _parquet_schema(columns)
         parquet = pq.ParquetWriter(stack.enter_context(atomic_open(out / "links.parquet", "wb")), parquet_schema)
         stack.callback(parquet.close)
+        recorder = None
+        if history:
+            key = audited_site(site) or (max(target_counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+                                         if target_counts else None)
+            if key:
+                recorder = Recorder(key, [str(p) for p in exports], out.resolve())
+                stack.callback(recorder.discard)
+            else:
+                notes.append("no target site is known, so this audit is not recorded in the history (give --site)")
         chunks = held if held is not None else reader.chunks(None, None)
         start = read = 0
         pending: tuple | None = None
@@ -209,6 +228,8 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
             csv_fh.write(csv_bytes(table, header=start == 0))
             parquet.write_table(pa.Table.from_pandas(table, schema=parquet_schema, preserve_index=False))
             acc.add(chunk, scored, start)
+            if recorder is not None:
+                recorder.add(chunk, table["toxicity"].to_numpy(float), table["verdict"].to_numpy(object))
             start += len(chunk)
             bar.step("scoring", start, total)
 
@@ -241,6 +262,9 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         # would otherwise keep the whole context alive.
         del context, held, chunks
         chunk = chunk_context = X = judgment = pending = None
+        # The comparison with the previous audit of the site (Arrow hash passes that release the
+        # GIL) runs on the model's thread, idle now, while this one builds the site decisions.
+        comparing = model_thread.submit(recorder.changes) if recorder is not None else None
         if start == 0:
             csv_fh.write(csv_bytes(_link_rows(schema.empty_table(), pd.DataFrame(columns=columns), columns)))
         bar.step("writing outputs")
@@ -271,19 +295,31 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
             overflow.unlink()
         if len(rejected):
             write_csv_atomic(rejected, out / "rejects.csv")
+        changes = None
+        if comparing is not None:
+            try:
+                changes = comparing.result()
+            except InputError as exc:  # a damaged earlier record: this audit is still recorded, not compared
+                notes.append(f"not compared with the last audit: {exc}")
+        if changes is not None:
+            write_csv_atomic(changes.table, out / "changes.csv")
+        elif (out / "changes.csv").is_file():  # one from an earlier run would describe another comparison
+            (out / "changes.csv").unlink()
         label = f"{mdl.name} version {mdl.version}"
         report = ReportData(title=f"Backlink audit — {', '.join(sorted(acc.targets)) or 'links'}",
                             links=acc.report_frame(), domains=domains, files=[str(p) for p in exports],
                             rejected=len(rejected), model_label=label,
                             disavow_added_domains=merged.added_domains, disavow_added_urls=merged.added_urls,
                             disavow_kept=merged.kept, disavow_moved=merged.moved, disavow_marked=merged.marked, disavow_notes=merged.notes,
-                            existing_disavow=existing_disavow, alarms=alarms)
+                            existing_disavow=existing_disavow, alarms=alarms, changes=changes)
         with atomic_open(out / "report.html") as fh:
             fh.write(render(report))
+        if recorder is not None:
+            recorder.commit()
     bar.close()
     return AuditResult(out, total, len(rejected), acc.verdicts(), len(domains), domains["action"].value_counts().to_dict(),
                        len(merged.added_domains), len(merged.added_urls), alarms,
-                       time.perf_counter() - started, notes + merged.notes, merged.full)
+                       time.perf_counter() - started, notes + merged.notes, merged.full, changes)
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 1. Seed data (regenerated from the seeded recipe in the parameters) with the same grouped split
    as ``toxiclinks train``: its held-out sites are the fixed seed holdout.
-2. The user's latest judgments (label store) joined to their exports by normalised URL.
+2. The user's latest judgments (label store) joined to the link rows the store keeps (from
+   recorded audits, or exports given now), across every site and export ever labelled.
 3. Grouped cross-validation over the user's labels (folds by referring site): each fold trains a
    challenger on seed data + the other folds (user labels weighted up) and scores the held-out
    fold; the champion scores the same links.
@@ -83,25 +84,48 @@ def seed_data(params: TrainingParams) -> tuple[pd.DataFrame, np.ndarray]:
     return apply_views(links, params.view_mix, params.seed), y
 
 
-def user_data(exports: list[str], store: LabelStore) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
-    """The user's exports joined with their latest judgments."""
+def user_data(exports: list[str], store: LabelStore, seen: pd.DataFrame | None = None, *,
+              keep: bool = True) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Every labelled link the store keeps a row of, with its latest judgment.
+
+    ``exports`` and ``seen`` (rows found elsewhere, e.g. in recorded audits) add rows for
+    judgments the store has none for yet; with ``keep`` they are kept in the store for next time.
+    """
     labels = store.latest()
     if len(labels) == 0:
         raise LabelsError("the label store is empty: import labels with 'toxiclinks label import' "
                           "or POST /feedback first", path=str(store.path))
-    tables = [read_export(path).links for path in exports]
-    if not tables:
-        raise LabelsError("give the exports your labels refer to (--export FILE)")
-    links = pd.concat(tables, ignore_index=True)
+    notes: list[str] = []
+    added: list[pd.DataFrame] = []
+    for path in exports:
+        links = read_export(path).links
+        labelled = ~np.isnan(join_labels(links, labels))
+        notes.append(f"{path}: {int(labelled.sum()):,} of {len(links):,} links carry a label")
+        added.append(links.loc[labelled])
+    if seen is not None and len(seen):
+        added.append(seen)
+    if added:
+        extra = schema.conform(pd.concat(added, ignore_index=True))
+        if keep:
+            store.keep_rows(extra, origin=", ".join(map(str, exports)) or "recorded audits")
+    stored = store.rows()
+    if added and not keep:  # a dry run changes nothing: the rows are used, not kept
+        stored = pd.concat([stored, extra], ignore_index=True)
+    links = stored.drop_duplicates(["source_url", "target_url"], keep="last", ignore_index=True)
+    pages = set(links["source_url"].astype(object))
+    pairs = set(zip(links["source_url"].astype(object), links["target_url"].astype(object), strict=True))
+    missing = sum(1 for s, t in zip(labels["source_url"], labels["target_url"], strict=True)
+                  if (s not in pages if pd.isna(t) else (s, t) not in pairs))
     y = join_labels(links, labels)
-    keep = ~np.isnan(y)
-    notes = [f"{int(keep.sum()):,} of {len(links):,} exported links carry a label"]
-    unmatched = len(labels) - int(keep.sum())
-    if unmatched > 0:
-        notes.append(f"about {unmatched:,} judgments match no link in the exports and were not used")
-    links = links.loc[keep].reset_index(drop=True)
+    labelled = ~np.isnan(y)
+    links = links.loc[labelled].reset_index(drop=True)
+    sites = links["target_site"].dropna().nunique()
+    notes.append(f"{len(links):,} labelled links with their rows, linking to {sites:,} target site(s)")
+    if missing:
+        notes.append(f"{missing:,} judgments have no link row (no recorded audit and no --export saw the link) "
+                     "and were not used")
     links["view"], links["scheme"] = "user", "user"
-    return links, y[keep], notes
+    return links, y[labelled], notes
 
 
 def champion_model(model_name: str) -> tuple[ToxicityModel, str, bool]:
@@ -114,18 +138,24 @@ def champion_model(model_name: str) -> tuple[ToxicityModel, str, bool]:
         return model, f"default ({model.version})", False
 
 
-def retrain(exports: list[str], *, store: LabelStore | None = None, params_path: str | None = None,
+def retrain(exports: list[str] | None = None, *, store: LabelStore | None = None, seen: pd.DataFrame | None = None,
+            params_path: str | None = None,
             extra_params: dict | None = None, gate: float = 0.01, user_weight: float = 5.0,
             folds: int = 3, dry_run: bool = False, model_name: str = config.MODEL_NAME,
             out: str | Path | None = None, log: Callable[[str], None] | None = None) -> RetrainResult:
-    """Train and evaluate a challenger; move the champion alias if it passes the gate."""
+    """Train and evaluate a challenger; move the champion alias if it passes the gate.
+
+    Learns from every judgment the store keeps a link row of, whatever site or export it came
+    from; ``exports`` and ``seen`` add rows (kept in the store unless ``dry_run``).
+    """
     log = log or _LOG.info
     params = load_params(params_path, extra_params)
     seed = params.seed
     store = store or LabelStore()
-    user, y_user, notes = user_data(exports, store)
+    user, y_user, notes = user_data(list(exports or []), store, seen, keep=not dry_run)
     if len(user) < 10:
-        raise LabelsError(f"only {len(user)} labelled links match the exports; retraining needs at least 10")
+        raise LabelsError(f"only {len(user)} labelled links match a kept or exported link; retraining needs "
+                          "at least 10 (label links from an audit's links.csv, or give --export)")
     log(f"{len(user):,} user-labelled links ({y_user.mean():.0%} toxic); regenerating seed data")
     seed_links, y_seed = seed_data(params)
     test_m, calib_m, train_m = split_by_site(seed_links, params)
