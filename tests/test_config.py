@@ -99,3 +99,12 @@ def test_logging_is_quiet_by_default_and_speaks_with_v(capsys):
         assert capsys.readouterr().err.count("fold 3/7") == 1
     finally:
         setup_logging(0)
+
+
+def test_an_unusable_home_folder_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("TOXICLINKS_HOME", str(taken))
+    assert main(["disavow", "validate", str(taken)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "TOXICLINKS_HOME" in err

@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from .config import debug, settings
+from .config import debug, quiet_third_parties, settings
 from .errors import ToxiclinksError
 
 
@@ -37,7 +37,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     from .model import write_seed_data
 
     links, labels, count = write_seed_data(args.out, args.targets, args.links_per_target, args.seed,
-                                 labels=not args.no_labels)
+                                           labels=not args.no_labels)
     print(f"wrote {count:,} links to {links}" + (f" and labels to {labels}" if labels else ""))
     return 0
 
@@ -275,16 +275,11 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``toxiclinks`` console script."""
-    from .config import quiet_third_parties, setup_logging, tune_memory
+    from .config import setup_logging, tune_memory
 
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
-    try:
-        quiet_third_parties()
-    except ToxiclinksError as exc:  # TOXICLINKS_HOME unusable
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     tune_memory()
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
@@ -298,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     """Run a parsed command; every way it can end is one line and an exit status."""
     try:
+        quiet_third_parties()  # before any command: it also checks that TOXICLINKS_HOME can be used
         return int(args.func(args) or 0)
     except ToxiclinksError as exc:
         print(f"error: {exc}", file=sys.stderr)

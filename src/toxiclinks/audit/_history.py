@@ -67,8 +67,7 @@ def _index() -> sqlite3.Connection:
 
 def _folder_name(site: str) -> str:
     """A safe folder name for a site (normalised hosts already are; anything else is replaced)."""
-    name = re.sub(r"[^a-z0-9.-]", "_", site.lower())[:200].strip(".") or "_"
-    return name
+    return re.sub(r"[^a-z0-9.-]", "_", site.lower())[:200].strip(".") or "_"
 
 
 def _arrow_schema() -> pa.Schema:
@@ -243,13 +242,14 @@ def _mask(values) -> np.ndarray:
 
 
 def _codes(current: pa.Array | pa.ChunkedArray, previous: pa.Array | pa.ChunkedArray,
-           ) -> tuple[np.ndarray, np.ndarray, int]:
-    """The same integer for the same value in both (one hash pass in Arrow); nulls get -1."""
+           ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """The same integer for the same value in both (one hash pass in Arrow); nulls get -1. Also
+    the values by code (current's first, in order of appearance)."""
     both = pa.chunked_array([*_chunks(current), *_chunks(previous)], pa.large_string()).combine_chunks()
     encoded = both.dictionary_encode()
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     codes = np.where(np.isnan(codes), -1, codes).astype(np.int64) if codes.dtype.kind == "f" else codes.astype(np.int64)
-    return codes[: len(current)], codes[len(current):], len(encoded.dictionary)
+    return codes[: len(current)], codes[len(current):], encoded.dictionary
 
 
 def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
@@ -272,17 +272,19 @@ def compare(current: pa.Table, previous: pa.Table, previous_audit: Recorded) -> 
     then lookups in arrays: a million links against a million take about a second. Only the
     changed rows become pandas rows.
     """
-    cur_k, prev_k, n_keys = _codes(_keys(current), _keys(previous))
+    cur_k, prev_k, keys = _codes(_keys(current), _keys(previous))
+    n_keys = len(keys)
     toxic = _mask(pc.equal(current["verdict"], "toxic"))
     was_toxic = _mask(pc.equal(previous["verdict"], "toxic"))
     new = ~_present(prev_k, n_keys)[cur_k]
     lost = ~_present(cur_k, n_keys)[prev_k]
     # became toxic: toxic now, present before, and toxic in none of its earlier rows
     became = toxic & ~new & ~_present(prev_k, n_keys, was_toxic)[cur_k]
-    cur_s, prev_s, n_sites = _codes(current["source_site"], previous["source_site"])
+    cur_s, prev_s, site_names = _codes(current["source_site"], previous["source_site"])
+    n_sites = len(site_names)
     now_sites, then_sites = _present(cur_s, n_sites)[:-1], _present(prev_s, n_sites)[:-1]
     new_sites = now_sites & ~then_sites
-    bursts, week_of_site, notes = _bursts(current, cur_s, n_sites, new_sites, toxic)
+    bursts, week_of_site, notes = _bursts(current, cur_s, site_names, new_sites, toxic)
     # the previous toxicity and verdict of links that became toxic (a few rows)
     earlier = _present(cur_k, n_keys, became)[prev_k]
     by_key = pd.DataFrame({"toxicity": previous["toxicity"].filter(pa.array(earlier)).to_pandas(),
@@ -297,8 +299,8 @@ def compare(current: pa.Table, previous: pa.Table, previous_audit: Recorded) -> 
                    notes)
 
 
-def _bursts(current: pa.Table, site_codes: np.ndarray, n_sites: int, new_sites: np.ndarray, toxic: np.ndarray,
-            ) -> tuple[list[Burst], pd.Series, list[str]]:
+def _bursts(current: pa.Table, site_codes: np.ndarray, site_names: pa.Array, new_sites: np.ndarray,
+            toxic: np.ndarray) -> tuple[list[Burst], pd.Series, list[str]]:
     """Weeks with many referring sites first seen (by the first first_seen of each site's links);
     only weeks holding sites new since the previous audit are reported (older bursts were, then).
     Returns the bursts, the week of each referring site (by name) and notes."""
@@ -318,7 +320,8 @@ def _bursts(current: pa.Table, site_codes: np.ndarray, n_sites: int, new_sites: 
     full = counts.reindex(weeks, fill_value=0)
     usual = float(np.median(full.to_numpy()))
     threshold = max(float(BURST_MIN_SITES), BURST_FACTOR * usual)
-    site_toxic = np.bincount(site_codes[site_codes >= 0], weights=toxic[site_codes >= 0], minlength=n_sites) > 0
+    site_toxic = np.bincount(site_codes[site_codes >= 0], weights=toxic[site_codes >= 0],
+                             minlength=len(site_names)) > 0
     bursts = []
     for when, n in full[full > threshold].items():
         in_week = codes[(week == when).to_numpy()]
@@ -328,9 +331,7 @@ def _bursts(current: pa.Table, site_codes: np.ndarray, n_sites: int, new_sites: 
     if not bursts:
         return [], pd.Series(dtype=object), []
     # the week of each referring site by name, for the burst_week column of changes.csv
-    names = pa.chunked_array(_chunks(current["source_site"])).combine_chunks().dictionary_encode().dictionary
-    # codes were assigned over current then previous, so current's sites come first in the same order
-    by_name = pd.Series(week.to_numpy(), index=np.asarray(names.to_pylist(), dtype=object)[codes])
+    by_name = pd.Series(week.to_numpy(), index=np.asarray(site_names.take(pa.array(codes)).to_pylist(), dtype=object))
     return bursts, by_name, []
 
 
@@ -349,9 +350,11 @@ def _change_rows(current: pa.Table, previous: pa.Table, new: np.ndarray, lost: n
         if change == "lost":
             out["previous_toxicity"], out["previous_verdict"] = out["toxicity"], out["verdict"]
             out["toxicity"], out["verdict"] = np.nan, None
-        weeks = out["source_site"].astype(object).map(week_of_site) if len(week_of_site) else pd.Series(
-            [None] * len(out), dtype=object)
-        out["burst_week"] = [str(w) if w in burst_weeks else None for w in weeks]
+        if len(week_of_site):
+            weeks = out["source_site"].astype(object).map(week_of_site)
+            out["burst_week"] = np.where(weeks.isin(burst_weeks), weeks.astype(str), None)
+        else:
+            out["burst_week"] = None
         order = "previous_toxicity" if change == "lost" else "toxicity"
         return out.sort_values(order, ascending=False, kind="stable", na_position="last")
 

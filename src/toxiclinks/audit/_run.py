@@ -130,6 +130,8 @@ READ_ONCE_ROWS = 500_000
 #: About four chunks are in memory while scoring (reading, features, LightGBM, writing), so the
 #: chunk size bounds a streamed audit's peak memory (bench/RESULTS.md has the trade-off).
 CHUNK_ROWS = 50_000
+
+
 def _parquet_schema(columns: list[str]) -> pa.Schema:
     """links.parquet's columns: row numbers and toxicity as numbers, the rest as text."""
     return pa.schema([(c, pa.int64() if c == "source_row" else pa.float64() if c == "toxicity" else pa.string())
@@ -159,7 +161,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
     if out.exists() and not out.is_dir():
         raise InputError("output path exists and is not a folder", path=str(out))
     guard_inputs(out, exports, existing_disavow=existing_disavow, allowlist=allowlist, denylist=denylist,
-                  pages=pages)
+                 pages=pages)
     bar = Progress(progress)
     (allow, allow_notes), (deny, deny_notes) = read_site_list(allowlist), read_site_list(denylist, "denylist")
     stored_allow, stored_deny = stored_rules()
@@ -170,9 +172,10 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
     bar.step("loading model")
     mdl = model if isinstance(model, ToxicityModel) else load(model)
     features = scoring_features(mdl, site_topic)
-    fetcher = None if not fetch else PageFetcher(fetch, audited_site(site), home() / "fetch-cache.sqlite",
+    site = audited_site(site)
+    fetcher = None if not fetch else PageFetcher(fetch, site, home() / "fetch-cache.sqlite",
                                                  fetch_options or FetchOptions(), bar.step)
-    reader = _Reader(exports, formats, audited_site(site), fetcher)
+    reader = _Reader(exports, formats, site, fetcher)
     rejects: list[pd.DataFrame] = []
     notes = [*allow_notes, *deny_notes, *existing_problems]
     # Pass 1: profile statistics (and, for exports that fit, the chunks themselves).
@@ -209,7 +212,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         stack.callback(parquet.close)
         recorder = None
         if history:
-            key = audited_site(site) or (max(target_counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+            key = site or (max(target_counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
                                          if target_counts else None)
             if key:
                 recorder = Recorder(key, [str(p) for p in exports], out.resolve())
@@ -276,7 +279,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         domains = acc.site_table(allow)
         rec = acc.recommendation(domains)
         merged = merge(existing_lines, rec, allow=allow, today=dt.date.today(),
-                               source=str(existing_disavow or "the existing file"))
+                       source=str(existing_disavow or "the existing file"))
         if merged.moved and existing_disavow and same_file(existing_disavow, out / "disavow.txt"):
             raise DisavowError(f"{out / 'disavow.txt'} is the existing disavow file of this run, and the merged "
                                f"file would be shorter ({merged.moved:,} of its lines do not fit within Google's "

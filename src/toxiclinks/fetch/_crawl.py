@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from ..urls import URLError, normalize_url
+from ..urls import URLError, host_of, normalize_url
 from ._cache import Cache
 from ._html import decode, parse_page
 from ._net import Fetched, Net, Robots, make_client, origin_of
@@ -60,8 +60,7 @@ def as_query(pair: LinkQuery | tuple[str, ...]) -> LinkQuery:
         url = normalize_url(target)
     except URLError:
         return LinkQuery(source, _bare_site(target), target)
-    host = url.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
-    return LinkQuery(source, _bare_site(host), target)
+    return LinkQuery(source, _bare_site(host_of(url)), target)
 
 
 def _bare_site(text: str) -> str:

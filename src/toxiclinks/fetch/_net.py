@@ -137,7 +137,7 @@ class Net:
         ``robots`` is the rules of the URL's origin when known; other origins (a redirect to
         www.) have theirs read now."""
         if robots is None:
-            robots = await self.robots_for(_origin(url))
+            robots = await self.robots_for(origin_of(url))
         if robots.failure is not None:
             return robots.failure
         if robots.rules is not None and not robots.rules.can_fetch(url, "toxiclinks"):
@@ -341,22 +341,17 @@ def _ip_refusal(address: str) -> str | None:
     return None
 
 
-def _origin(url: str) -> str:
-    """scheme://host[:port] of a URL."""
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL (robots.txt is per origin)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
 
 def _same_origin(a: str, b: str) -> bool:
     """Whether two URLs share scheme, host and port."""
-    return _origin(a) == _origin(b)
+    return origin_of(a) == origin_of(b)
 
 
 def _site(url: str) -> str:
     """The registered domain of a URL's host: redirects within it are followed."""
     return registered_domain((urlsplit(url).hostname or "").lower())
-
-
-def origin_of(url: str) -> str:
-    """scheme://host[:port] of a URL (robots.txt is per origin)."""
-    return _origin(url)

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ._views import VIEWS
 
 DEFAULT_PARAMS = Path(__file__).parents[1] / "data" / "params.json"  # training/params.json links here
-#: Export tools whose view of a profile training can show (see ``VIEWS``).
-_TOOLS = ("ahrefs", "semrush", "majestic", "moz", "gsc", "bing")
 _REFERENCE_SPLITS = ("all", "known", "partial", "holdout")
 
 
@@ -98,9 +97,9 @@ def _check_ranges(p: TrainingParams, where: str) -> None:
         problems.append("test_fraction + calibration_fraction must leave data to train on")
     if min(p.synth_targets, p.synth_links_per_target) < 1:
         problems.append("synth_targets and synth_links_per_target must be at least 1")
-    bad_tools = sorted(set(p.view_mix) - set(_TOOLS))
+    bad_tools = sorted(set(p.view_mix) - set(VIEWS))
     if bad_tools:
-        problems.append(f"view_mix names an unknown tool {bad_tools[0]!r} (tools: {', '.join(_TOOLS)})")
+        problems.append(f"view_mix names an unknown tool {bad_tools[0]!r} (tools: {', '.join(VIEWS)})")
     if not p.view_mix or any(not isinstance(v, int | float) or v < 0 for v in p.view_mix.values()) \
             or sum(p.view_mix.values()) <= 0:
         problems.append("view_mix must give each tool a share ≥ 0, with a positive total")
@@ -109,10 +108,8 @@ def _check_ranges(p: TrainingParams, where: str) -> None:
     for name in ("reference_split", "train_reference_split"):
         if getattr(p, name) not in _REFERENCE_SPLITS:
             problems.append(f"{name} must be one of {', '.join(_REFERENCE_SPLITS)}")
-    for name in ("casebook_weight", "reference_names_weight", "tld_smoothing"):
-        if getattr(p, name) < 0:
-            problems.append(f"{name} must not be negative")
-    for name in ("casebook_folds", "reference_names", "domain_check_per_tld"):
+    for name in ("casebook_weight", "reference_names_weight", "tld_smoothing", "casebook_folds",
+                 "reference_names", "domain_check_per_tld"):
         if getattr(p, name) < 0:
             problems.append(f"{name} must not be negative")
     if problems:

@@ -173,7 +173,8 @@ def fit_model(train: pd.DataFrame, y_train: np.ndarray, calib: pd.DataFrame, y_c
 def train(exports: list[str] | None = None, label_files: list[str] | None = None, *,
           params_path: str | None = None, out: str | Path = "models/default",
           track: bool = True, extra_params: dict[str, Any] | None = None,
-          sample_weight_col: str | None = None, model_name: str = "toxiclinks", log: Callable[[str], None] | None = None) -> TrainResult:
+          sample_weight_col: str | None = None, model_name: str = "toxiclinks",
+          log: Callable[[str], None] | None = None) -> TrainResult:
     """Train on exports + labels (or fresh seed data when none are given), evaluate, save, track."""
     log = log or _LOG.info
     params = load_params(params_path, extra_params)
