@@ -29,7 +29,7 @@ from . import _placement as placement
 from . import _reference as reference
 from . import _topic as topic
 from ._context import Context, ContextBuilder
-from ._registry import FEATURES
+from ._registry import COLUMN, FEATURES
 
 T = TypeVar("T")
 
@@ -111,7 +111,7 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
 
         def fill(values: dict[str, np.ndarray]) -> None:
             for name, column in values.items():
-                matrix[_ROW[name]] = column
+                matrix[COLUMN[name]] = column
             filled.update(values)
 
         source_topics = np.empty((len(links), len(topic.NAMES)), dtype=np.float32)
@@ -139,7 +139,7 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
                 builder.add(links, values)
                 context = builder.finish()
             fill(values)
-            filled.update(context.fill({name: matrix[_ROW[name]] for name in _ROW}))
+            filled.update(context.fill({name: matrix[COLUMN[name]] for name in COLUMN}))
             side()
         fill(topic.compute(source_topics, context.target_vectors, context.target_codes,
                            links["target_site"].isna().to_numpy()))
@@ -169,7 +169,6 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
         return tags
 
 
-_ROW = {name: i for i, name in enumerate(FEATURES)}
 
 #: Batches of at least this many links compute some families on a second thread.
 PARALLEL_ROWS = 20_000

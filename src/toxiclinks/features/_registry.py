@@ -20,6 +20,8 @@ FAMILIES = {
     "profile": ("How the referring site links to the target, and link velocity.", profile.FEATURES),
 }
 FEATURES: dict[str, str] = {name: desc for _, feats in FAMILIES.values() for name, desc in feats.items()}
+#: Each feature's column in the feature matrix.
+COLUMN: dict[str, int] = {name: i for i, name in enumerate(FEATURES)}
 #: Features that are codes of categories, not quantities (LightGBM treats them as categorical).
 CATEGORICAL: tuple[str, ...] = ("anchor__class", "anchor__money_category", "placement__link_type",
                                 "placement__region")

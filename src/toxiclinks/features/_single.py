@@ -20,12 +20,11 @@ from . import _domain as domain
 from . import _placement as placement
 from . import _topic as topic
 from ._plain import NAN, number
-from ._registry import FEATURES
+from ._registry import COLUMN, FEATURES
 
-if TYPE_CHECKING:  # annotations only: the pipeline imports this module
+if TYPE_CHECKING:  # annotations only
     from ._pipeline import LinkFeatures
 
-_ROW = {name: i for i, name in enumerate(FEATURES)}
 
 
 def features_of(link: Mapping[str, Any], state: LinkFeatures) -> tuple[np.ndarray, np.ndarray]:
@@ -46,7 +45,7 @@ def features_of(link: Mapping[str, Any], state: LinkFeatures) -> tuple[np.ndarra
         s[None, :], target[None, :], np.zeros(1, dtype=np.int32), np.array([link.get("target_site") is None])).items()})
     row = np.empty((1, len(FEATURES)), dtype=np.float32)
     for name, value in values.items():
-        row[0, _ROW[name]] = value
+        row[0, COLUMN[name]] = value
     return row, target
 
 

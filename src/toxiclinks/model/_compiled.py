@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -33,29 +34,35 @@ _LIGHTGBM_ZERO = float(np.float32(1e-35))  # LightGBM's kZeroThreshold (a float)
 # It imports only the compiling libraries, writes the library under a temporary name then renames
 # it (a reader never sees half a file) after writing its SHA-256 beside it (``.sha256``: a library
 # that does not match it is never loaded, since loading a damaged one can crash the process), and
-# leaves the traceback in ``.failed`` if building fails.
+# leaves the traceback in ``.failed`` if building fails. Builders of one library take turns (a lock
+# beside it): one that finds it built, or failed, builds nothing, so two processes never publish
+# different builds of one library (a reader would find a library and a SHA-256 that differ).
 _BUILD = """
-import hashlib, os, sys, traceback
+import fcntl, hashlib, os, sys, traceback
 text, library, failed, toolchain = sys.argv[1:5]
 part = library + ".%d.part" % os.getpid()
+digest_part = part + ".sha256"
 try:
     os.nice(10)
-    import lightgbm, tl2cgen, treelite
-    model = treelite.frontend.from_lightgbm(lightgbm.Booster(model_file=text))
-    tl2cgen.export_lib(model, toolchain=toolchain, libpath=part, params={"parallel_comp": 8},
-                       nthread=max(1, min(4, os.cpu_count() or 1)))
-    with open(part, "rb") as fh:
-        digest = hashlib.sha256(fh.read()).hexdigest()
-    with open(library + ".sha256.part", "w") as fh:
-        fh.write(digest + "\\n")
-    os.replace(library + ".sha256.part", library[:-3] + ".sha256")
-    os.replace(part, library)
+    with open(library[:-3] + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(library) and not os.path.exists(failed):
+            import lightgbm, tl2cgen, treelite
+            model = treelite.frontend.from_lightgbm(lightgbm.Booster(model_file=text))
+            tl2cgen.export_lib(model, toolchain=toolchain, libpath=part, params={"parallel_comp": 8},
+                               nthread=max(1, min(4, os.cpu_count() or 1)))
+            with open(part, "rb") as fh:
+                digest = hashlib.sha256(fh.read()).hexdigest()
+            with open(digest_part, "w") as fh:
+                fh.write(digest + "\\n")
+            os.replace(digest_part, library[:-3] + ".sha256")
+            os.replace(part, library)
 except Exception:
     with open(failed, "w") as fh:
         traceback.print_exc(file=fh)
     sys.exit(1)
 finally:
-    for leftover in (text, part):
+    for leftover in (text, part, digest_part):
         if os.path.exists(leftover):
             os.remove(leftover)
 """
@@ -68,9 +75,9 @@ class CompiledForest:
         import tl2cgen
 
         self.path, self._tl2cgen = path, tl2cgen
-        self._predictors: dict[int, Any] = {}  # one per thread count
+        # One predictor per thread count; loading fails here, not in the middle of an audit.
+        self._predictors: dict[int, Any] = {1: tl2cgen.Predictor(path, nthread=1)}
         self._lock = threading.Lock()
-        self._predictor(1)  # loading fails here, not in the middle of an audit
 
     def raw_score(self, X: np.ndarray, threads: int = 1) -> np.ndarray:
         """Raw scores of the rows of ``X`` (missing values as NaN), on ``threads`` threads."""
@@ -111,7 +118,12 @@ class CompiledForest:
             with self._lock:
                 predictor = self._predictors.get(threads)
                 if predictor is None:
-                    predictor = self._predictors[threads] = self._tl2cgen.Predictor(self.path, nthread=threads)
+                    try:
+                        predictor = self._tl2cgen.Predictor(self.path, nthread=threads)
+                    except Exception as exc:  # the file is gone (removed by hand, or by another process)
+                        _LOG.info("the compiled forest scores on one thread: %s: %s", type(exc).__name__, exc)
+                        predictor = self._predictors[1]  # the same bits, the library already loaded
+                    self._predictors[threads] = predictor
         return predictor
 
 
@@ -123,6 +135,8 @@ class CompileState:
         self.ready: CompiledForest | None = None
         self.off = False
         self.library: Path | None = None
+        self.text: str | None = None  # the forest's LightGBM text, until the compiler process has it
+        self.toolchain = ""
         self.process: subprocess.Popen | None = None
         self.lock = threading.Lock()
 
@@ -160,10 +174,14 @@ class CompileState:
             _LOG.info("the compiled forest is not used (LightGBM scores): building it failed before, see %s", failed)
             return None
         if self.process is None:
-            text_file = self.library.with_suffix(f".{os.getpid()}.txt")
-            text_file.write_text(self.text, "utf-8")
+            # A name of its own (two models of one process may build the same library); the
+            # compiler process removes it.
+            handle, text_file = tempfile.mkstemp(suffix=".txt", prefix=f"{self.library.stem}.", dir=self.library.parent)
+            with os.fdopen(handle, "w", encoding="utf-8") as fh:
+                fh.write(self.text)
+            self.text = None
             self.process = subprocess.Popen(
-                [sys.executable, "-c", _BUILD, str(text_file), str(self.library), str(failed), self.toolchain],
+                [sys.executable, "-c", _BUILD, text_file, str(self.library), str(failed), self.toolchain],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True)  # an interrupted audit does not interrupt the build
             _LOG.info("compiling the forest into %s (LightGBM scores until it is ready)", self.library)
@@ -199,10 +217,8 @@ class CompileState:
             if checked.exists() and checked.read_text("utf-8").strip() == digest:
                 self.ready = forest
                 return forest
-            same = True
-            for probe in _probe_matrices(self.booster):
-                expected = self.booster.predict(probe, raw_score=True, num_threads=1)
-                same = same and np.array_equal(forest.raw_score(probe, 1), expected)
+            same = all(np.array_equal(forest.raw_score(probe, 1), self.booster.predict(probe, raw_score=True, num_threads=1))
+                       for probe in _probe_matrices(self.booster))
         except Exception as exc:  # an unreadable library (a truncated file, say): the next run builds it again
             self.off = True
             self.library.unlink(missing_ok=True)

@@ -1,8 +1,9 @@
 """The reasons in plain words: the strongest contributions of a scored link, as an auditor says them.
 
-Reasons come from the model's per-feature contributions (TreeSHAP): the few features that pushed
-a link's score up the most, each turned into a phrase an auditor would write ("exact-match money
-anchor 'cheap viagra'", "sitewide footer link"). Features without a phrase, or whose value says
+Reasons come from the model's per-feature contributions (path attribution, see
+:meth:`ToxicityModel.contributions`): the few features that pushed a link's score up the most,
+each turned into a phrase an auditor would write ("exact-match money anchor 'cheap viagra'",
+"sitewide footer link"). Features without a phrase, or whose value says
 nothing worth saying, give no reason. Used by :mod:`._score` for the batch and the one-link path.
 """
 
@@ -164,7 +165,8 @@ def _anchor_phrase(v: float, X_row: np.ndarray, names: list[str], row: dict[str,
     """The one phrase all anchor features share: what kind of anchor it is, quoted."""
     anchor = _short(row.get("anchor"))
     cls = int(_value(X_row, names, "anchor__class"))
-    money = int(_value(X_row, names, "anchor__money_category") or 0) if not np.isnan(_value(X_row, names, "anchor__money_category")) else 0
+    money = _value(X_row, names, "anchor__money_category")
+    money = 0 if np.isnan(money) else int(money)
     niche = f"{MONEY_NAMES[money - 1]} " if money else ""
     if cls == AnchorClass.EXACT:
         return f"exact-match {niche or 'commercial '}anchor '{anchor}'"

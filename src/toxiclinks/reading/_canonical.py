@@ -60,7 +60,9 @@ def to_canonical(raw: pd.DataFrame, det: Detected, physical_lines: np.ndarray | 
     reject_value = pd.Series("", index=raw.index, dtype=object)
 
     def reject(mask: pd.Series, column: str, reason: pd.Series | str, value: pd.Series | str) -> None:
-        """Reject the rows of ``mask`` not rejected yet, for ``reason``; the first reason found wins."""
+        """Reject the rows of ``mask`` not rejected yet, for ``reason``; the first reason found wins.
+
+        A ``reason`` or ``value`` series needs only the rows of ``mask`` (it is indexed by them)."""
         new = mask & (reject_reason == "")
         if new.any():
             reject_reason[new] = reason[new] if isinstance(reason, pd.Series) else reason
@@ -116,9 +118,10 @@ def to_canonical(raw: pd.DataFrame, det: Detected, physical_lines: np.ndarray | 
     # Source URL: required; a row without a usable one is rejected with the reason.
     src_header = mapping["source_url"]
     src, src_err = normalize_url_series(raw[src_header])
-    if src_err.notna().any():
-        reject(src_err.notna(), src_header, "source URL: " + src_err.fillna(""),
-               raw[src_header].str.slice(0, 200))
+    bad_source = src_err.notna()
+    if bad_source.any():  # reasons and values built for the bad rows only, not the whole chunk
+        reject(bad_source, src_header, "source URL: " + src_err[bad_source],
+               raw[src_header][bad_source].str.slice(0, 200))
     out["source_url"] = src
     if "target_url" in mapping:
         tgt_header = mapping["target_url"]
@@ -133,9 +136,9 @@ def to_canonical(raw: pd.DataFrame, det: Detected, physical_lines: np.ndarray | 
     out["source_row"] = pd.array(record, dtype="Float64")
     table, no_suffix = canonical_links(out, raw.index)
     if no_suffix.any():
-        reject(pd.Series(no_suffix, index=table.index), src_header,
-               "source URL: " + table["source_host"].fillna("").map(UNKNOWN_SUFFIX.format),
-               raw[src_header].str.slice(0, 200))
+        unusable = pd.Series(no_suffix, index=table.index)
+        reject(unusable, src_header, "source URL: " + table["source_host"][unusable].map(UNKNOWN_SUFFIX.format),
+               raw[src_header][unusable].str.slice(0, 200))
 
     bad_mask = (reject_reason != "").to_numpy()
     rejects = pd.DataFrame({
@@ -179,7 +182,7 @@ def canonical_links(given: Mapping[str, Any], index: pd.Index | None = None,
     """
     if index is None:
         values = dict(given)
-        values.update(host_columns(given["source_url"], given.get("target_url")))
+        values.update(_host_values(given["source_url"], given.get("target_url")))
         return values, no_known_suffix(values["source_host"], values["source_suffix"])
     columns = {name: _typed(name, values) if isinstance(values, list) else values
                for name, values in given.items()
@@ -207,21 +210,13 @@ def add_hosts(table: pd.DataFrame) -> None:
         table[column] = values
 
 
-@overload
-def host_columns(source_url: pd.Series, target_url: pd.Series | None,
-                 ) -> dict[str, pd.api.extensions.ExtensionArray]: ...
-@overload
-def host_columns(source_url: str | None, target_url: str | None) -> dict[str, str | None]: ...
-def host_columns(source_url: pd.Series | str | None, target_url: pd.Series | str | None,
-                 ) -> dict[str, pd.api.extensions.ExtensionArray] | dict[str, str | None]:
+def host_columns(source_url: pd.Series, target_url: pd.Series | None) -> dict[str, pd.api.extensions.ExtensionArray]:
     """Host, site, domain, suffix and platform of the source URLs, host and site of the targets.
 
     Each distinct host is split once; a column of few distinct URLs (the targets) has its hosts
-    cut once per URL. One link's URLs given as plain values (``str`` or ``None``) give plain values,
-    ``None`` where missing or empty. A target column of ``None`` gives no target columns.
+    cut once per URL. A target column of ``None`` gives no target columns. (One link's URLs as
+    plain values: :func:`canonical_links` without an index.)
     """
-    if not isinstance(source_url, pd.Series):
-        return _host_values(source_url, target_url)  # type: ignore[arg-type]
     out = {}
     for (prefix, fields), url_col in zip(_HOST_PARTS, (source_url, target_url), strict=True):
         if url_col is None:
@@ -241,7 +236,7 @@ def host_columns(source_url: pd.Series | str | None, target_url: pd.Series | str
 
 
 def _host_values(source_url: str | None, target_url: str | None) -> dict[str, str | None]:
-    """:func:`host_columns` of one link's URLs, as plain values."""
+    """:func:`host_columns` of one link's URLs, as plain values, ``None`` where missing or empty."""
     out: dict[str, str | None] = {}
     for (prefix, fields), url in zip(_HOST_PARTS, (source_url, target_url), strict=True):
         parts = split_host(host_of(url)) if url is not None else None

@@ -52,7 +52,6 @@ class Detected:
     fallback_lines: set[int] = field(default_factory=set)  # lines read as Windows-1252 (BY_LINE)
 
 
-
 def open_binary(path: Path) -> tuple[io.BufferedIOBase, str | None]:
     """Open ``path`` for reading bytes, transparently decompressing gzip and single-file zip."""
     with path.open("rb") as fh:

@@ -41,7 +41,6 @@ class ValueStats:
                 for col, n in self.count.items()]
 
 
-
 def parse_bool(col: pd.Series, canonical: str, fmt: formats.Format, lines: np.ndarray,
                 stats: ValueStats, header_name: str) -> pd.Series:
     """true/false/yes/no/1/0/+ → boolean; empty → NA (False for formats where empty means no)."""
@@ -146,7 +145,6 @@ def holds_byte(values: pa.Array, byte: int) -> bool:
     (bytes of cells sliced away may count too: then the exact check finds nothing)."""
     data = values.buffers()[2]
     return data is not None and bool((np.frombuffer(data, dtype=np.uint8) == byte).any())
-
 
 
 def trimmed(col: pd.Series) -> pa.Array:

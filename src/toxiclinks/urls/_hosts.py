@@ -32,7 +32,6 @@ EXTRA_PLATFORMS = frozenset({
 })
 
 
-
 @dataclass(frozen=True, slots=True)
 class HostParts:
     """A host split for scoring and disavowing."""
@@ -51,7 +50,6 @@ def _extractor() -> tldextract.TLDExtract:
     """tldextract on its bundled suffix list: no download, no cache file in the user's home."""
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None,
                                  include_psl_private_domains=True)
-
 
 
 def _suffix_split(host: str) -> tuple[str, str, bool, str, str]:
