@@ -202,3 +202,16 @@ def test_retrain_without_export_uses_labels_from_two_exports(home, tmp_path, cap
     assert f"user-labelled links: {labelled:,}" in out, out
     assert f"{labelled:,} labelled links with their rows, linking to 2 target site(s)" in out, out
     assert "decision: dry run: would" in out
+
+
+def test_audits_too_large_to_compare_in_memory_are_recorded_not_compared(home, tmp_path, monkeypatch):
+    from toxiclinks.audit import _history
+
+    rows, _ = _profile(47, 60, 10)
+    export = write_rows(tmp_path / "links.csv", rows)
+    run_audit([str(export)], tmp_path / "out1", progress=False)
+    monkeypatch.setattr(_history, "COMPARE_MAX_LINKS", 2 * len(rows) - 1)
+    two = run_audit([str(export)], tmp_path / "out2", progress=False)
+    assert two.changes is None and not (tmp_path / "out2" / "changes.csv").exists()
+    assert any("not compared with the last audit" in n and "in memory" in n for n in two.notes), two.notes
+    assert len(_history.recorded()) == 2  # still recorded, for the next audit

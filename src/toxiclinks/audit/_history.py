@@ -40,6 +40,9 @@ BURST_MIN_SITES = 20
 BURST_FACTOR = 5.0
 CHANGE_COLUMNS = ["change", "source_url", "target_url", "source_site", "first_seen", "last_seen", "toxicity",
                   "verdict", "previous_toxicity", "previous_verdict", "burst_week"]
+#: Both audits' URL columns are held and hashed in memory to compare them (a 1.2M-link audit
+#: against another peaks at 2.4 GB): larger pairs are recorded but not compared.
+COMPARE_MAX_LINKS = 5_000_000
 _COMPARED = ["source_url", "target_url", "source_site", "first_seen", "last_seen", "toxicity", "verdict"]
 _INDEX = """CREATE TABLE IF NOT EXISTS audits (
     id INTEGER PRIMARY KEY AUTOINCREMENT, site TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -143,6 +146,9 @@ class Recorder:
         previous = self.previous()
         if previous is None:
             return None
+        if previous.links + self.links > COMPARE_MAX_LINKS:
+            raise InputError(f"the two audits hold {previous.links + self.links:,} links, more than the "
+                             f"{COMPARE_MAX_LINKS:,} compared in memory (--no-history skips recording)")
         self.finish()
         current = pq.read_table(self.partial, columns=_COMPARED)
         return compare(current, read_previous(previous), previous)
