@@ -13,7 +13,10 @@ differ at all, and the median time per 50,000 rows. Engines:
 - ``lleaves``: the forest compiled by LLVM (only if lleaves is installed; lleaves 1.3.0 needs
   ``llvmlite<0.45``: ``uv pip install lleaves "llvmlite<0.45"``).
 
-Then the whole of judge() (scores, verdicts, contributions of the flagged rows) both ways.
+Then the leaves (what the contributions of the flagged rows are read from): LightGBM's ``pred_leaf``
+against the second compiled build, the one that gives leaf numbers; and the whole of judge()
+(scores, verdicts, contributions of the flagged rows) three ways: LightGBM only, compiled scores
+with LightGBM's leaves, compiled scores and leaves.
 """
 
 from __future__ import annotations
@@ -77,11 +80,23 @@ def main() -> None:
     if forest is None:
         raise SystemExit("the compiled forest could not be built (see the log)")
     print(f"tl2cgen: built (or found) and checked in {time.perf_counter() - started:.1f} s: {forest.path}")
+    started = time.perf_counter()
+    leaf_forest = model.compiled_leaves(wait=True)
+    if leaf_forest is None:
+        raise SystemExit("the compiled leaf forest could not be built (see the log)")
+    print(f"tl2cgen leaves: built (or found) and checked in {time.perf_counter() - started:.1f} s: {leaf_forest.path}")
+    scores_only = load(args.model)
+    scores_only.__dict__["_compiled_leaves"] = None  # compiled scores, LightGBM's leaves
+    assert scores_only.compiled_forest(wait=True) is not None and scores_only.compiled_leaves() is None
 
     engines = {
         "pred_leaf + leaf sums": lambda part: plain.leaf_score(plain.leaves(part, 1)),
         "booster.predict": lambda part: model.booster.predict(part, raw_score=True, num_threads=1),
         "tl2cgen": lambda part: forest.raw_score(part, 1),
+    }
+    leaf_engines = {
+        "pred_leaf (LightGBM)": lambda part: model.booster.predict(part, pred_leaf=True, num_threads=1),
+        "tl2cgen leaves": lambda part: leaf_forest.leaves(part, 1),
     }
     lleaves_fn, lleaves_note = lleaves_engine(model, Path(tempfile.mkdtemp(prefix="toxiclinks-lleaves-")))
     print(f"lleaves: {lleaves_note}")
@@ -98,11 +113,13 @@ def main() -> None:
     none = np.zeros(CHUNK, dtype=bool)
     judges = {
         "judge(), LightGBM path": lambda part: judge(plain, part, none[:len(part)], none[:len(part)], "flagged", 1),
-        "judge(), compiled": lambda part: judge(model, part, none[:len(part)], none[:len(part)], "flagged", 1),
+        "judge(), compiled scores": lambda part: judge(scores_only, part, none[:len(part)], none[:len(part)],
+                                                       "flagged", 1),
+        "judge(), compiled both": lambda part: judge(model, part, none[:len(part)], none[:len(part)], "flagged", 1),
     }
-    times: dict[str, list[float]] = {name: [] for name in [*engines, *judges]}
+    times: dict[str, list[float]] = {name: [] for name in [*engines, *leaf_engines, *judges]}
     for _ in range(args.reps):
-        for name, fn in [*engines.items(), *judges.items()]:
+        for name, fn in [*engines.items(), *leaf_engines.items(), *judges.items()]:
             started = time.perf_counter()
             for part in chunks:
                 fn(part)
@@ -118,6 +135,12 @@ def main() -> None:
         raw = raw_of[name]()
         ms = statistics.median(times[name])
         print(f"{name:26} {np.abs(raw - reference).max():20.3g} {int(np.count_nonzero(raw != reference)):15d} "
+              f"{ms:14.1f} {base / ms:8.2f}x")
+    leaves = model.booster.predict(X, pred_leaf=True, num_threads=1)
+    base = statistics.median(times["pred_leaf (LightGBM)"])
+    for name, fn in leaf_engines.items():
+        ms = statistics.median(times[name])
+        print(f"{name:26} {'rows differing:':>20} {int(np.count_nonzero((fn(X) != leaves).any(axis=1))):15d} "
               f"{ms:14.1f} {base / ms:8.2f}x")
     base = statistics.median(times["judge(), LightGBM path"])
     for name in judges:

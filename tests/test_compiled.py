@@ -137,3 +137,26 @@ def test_a_checked_library_is_not_checked_again_and_a_broken_one_is_not_used(tmp
     assert not copied.exists() and not list((home / "compiled").glob("*.failed"))
     none = np.zeros(len(matrix), dtype=bool)
     assert np.array_equal(judge(broken, matrix, none, none).proba, judge(plain, matrix, none, none).proba)
+
+
+def test_compiled_leaves_are_lightgbms(model, plain, matrix):
+    """The second build of the trees gives pred_leaf's numbers, so the reasons' contributions of
+    large batches are the same as LightGBM's."""
+    forest = model.compiled_leaves(wait=True)
+    assert forest is not None, "the leaf forest did not compile"
+    expected = model.booster.predict(matrix, pred_leaf=True, num_threads=1)
+    assert np.array_equal(forest.leaves(matrix), expected)
+    assert np.array_equal(model.leaves(matrix), plain.leaves(matrix))
+    assert np.array_equal(model.contributions(matrix[:3000]), plain.contributions(matrix[:3000]))
+
+
+def test_the_leaf_forest_text_keeps_the_trees_and_numbers_the_leaves(model):
+    import lightgbm as lgb
+
+    from toxiclinks.model._compiled import leaf_forest_text
+
+    trees = model.booster.num_trees()
+    numbered = lgb.Booster(model_str=leaf_forest_text(model.booster.model_to_string(), trees))
+    assert numbered.num_trees() == trees and numbered.num_model_per_iteration() == trees
+    rows = np.random.default_rng(0).random((50, model.booster.num_feature())).astype(np.float32)
+    assert np.array_equal(numbered.predict(rows, raw_score=True), model.booster.predict(rows, pred_leaf=True))

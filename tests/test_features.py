@@ -334,3 +334,23 @@ def test_work_the_pool_has_not_started_runs_on_the_asking_thread():
         assert results() == [0, 1, 4, 9]
     assert ran_on[0].startswith("pool") and ran_on[3] == threading.current_thread().name
     assert _start(None, [job(1), job(2)])() == [1, 4]
+
+
+def test_chunks_sharing_the_host_memo_get_the_features_of_one_batch():
+    """A streamed batch computes each host's traits once (the context's memo); chunks that meet a
+    host again, or bring only a few new ones (the one-host-at-a-time rule), give the same matrix."""
+    from toxiclinks.reading import read_export
+
+    links = read_export("data/sample/ahrefs_sample.csv").links
+    links = pd.concat([links, links.iloc[::-1], links.iloc[:5]], ignore_index=True)  # hosts met again
+    features = LinkFeatures().fit(links, np.zeros(len(links)))
+    whole = features.transform(links)
+    builder = features.context_builder()
+    cuts = [0, len(links) // 3, len(links) - 7, len(links) - 5, len(links)]
+    for start, stop in zip(cuts, cuts[1:], strict=False):
+        features.add_to_context(builder, links.iloc[start:stop])
+    context = builder.finish()
+    chunked = np.vstack([features.transform(links.iloc[start:stop], context.rows(start, stop))
+                         for start, stop in zip(cuts, cuts[1:], strict=False)])
+    assert np.array_equal(chunked, whole, equal_nan=True)
+    assert len(context.hosts.rows) == links["source_host"].nunique()

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import _anchor as anchor
+from . import _domain as domain
 from . import _profile as profile
 from . import _topic as topic
 from ._groups import group_codes
@@ -44,6 +45,8 @@ class Context:
     target_vectors: np.ndarray  # one row per target site
     # Per link, once the features have computed them: its source's topic vector (reasons reuse it).
     source_vectors: np.ndarray | None = None
+    # The host traits computed so far, shared by the chunks of one streamed batch.
+    hosts: domain.HostMemo | None = None
 
     def __len__(self) -> int:
         return len(self.codes["target"])
@@ -65,7 +68,7 @@ class Context:
     def rows(self, start: int, stop: int) -> Context:
         """The context of links ``start:stop`` (a chunk of a streamed export)."""
         return Context({k: v[start:stop] for k, v in self.codes.items()}, self.tables, self.target_vectors,
-                       None if self.source_vectors is None else self.source_vectors[start:stop])
+                       None if self.source_vectors is None else self.source_vectors[start:stop], self.hosts)
 
 
 def _hash(values: pd.Series, *, repeats: bool = True) -> np.ndarray:
@@ -117,6 +120,22 @@ class ContextBuilder:
         for name, values in keys.items():
             self._keys.setdefault(name, []).append(values)
 
+    def merge(self, other: ContextBuilder) -> None:
+        """Append ``other``'s links after this builder's, as if its chunks had been added here (a
+        first pass split over processes: builders of consecutive chunks merged in order)."""
+        mapping = np.array([self._register(t) for t in other._targets], dtype=np.int32)
+        for code, own in enumerate(mapping):
+            # Each store keeps a target's first ``cap`` distinct values; ``other``'s first ``cap`` hold
+            # every value this one can still take (at most ``len(store)`` of them are here already).
+            for store, values, cap in ((self._urls[own], other._urls[code], _URLS_PER_TARGET),
+                                       (self._anchors[own], other._anchors[code], _ANCHORS_PER_TARGET)):
+                for value in values:
+                    if len(store) >= cap:
+                        break
+                    store.setdefault(value)
+        for name, arrays in other._keys.items():
+            self._keys.setdefault(name, []).extend([mapping[a] for a in arrays] if name == "target" else arrays)
+
     def _register(self, target: str) -> int:
         """Code of a target site, new ones appended."""
         code = self._targets.setdefault(target, len(self._targets))
@@ -148,4 +167,5 @@ class ContextBuilder:
             del keys[name]
         tables.update(profile.compute(keys, codes))
         # float32 is what the feature matrix holds anyway.
-        return Context(codes, {k: (g, v.astype(np.float32)) for k, (g, v) in tables.items()}, vectors)
+        return Context(codes, {k: (g, v.astype(np.float32)) for k, (g, v) in tables.items()}, vectors,
+                       hosts=domain.HostMemo())

@@ -132,14 +132,58 @@ def _mapped(fn: Callable[..., Any], names: np.ndarray, dtype: type, *more: Itera
     return np.fromiter(map(fn, names, *more), dtype=dtype, count=len(names))
 
 
-def compute(links: pd.DataFrame, state: LinkFeatures) -> dict[str, np.ndarray]:
+class HostMemo:
+    """Host traits already computed in earlier chunks of one batch, so a streamed audit computes
+    each distinct host once, not once per chunk it appears in.
+
+    A host's traits depend on the host alone (its site, suffix, platform and registered domain
+    are split from it), so a row computed for one chunk holds for every other. Bounded: past
+    :data:`MEMO_HOSTS` hosts, new ones are computed but not kept.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[str, int] = {}
+        self.table = np.empty((0, _N_HOST), dtype=np.float64)
+
+    def lookup(self, hosts: np.ndarray) -> np.ndarray:
+        """Each host's row of :attr:`table`, -1 for hosts not computed yet."""
+        return np.fromiter(map(self.rows.get, hosts, repeat(-1)), dtype=np.int64, count=len(hosts))
+
+    def keep(self, hosts: np.ndarray, table: np.ndarray) -> None:
+        """Remember the traits of new ``hosts`` (rows of ``table``), while there is room."""
+        room = MEMO_HOSTS - len(self.rows)
+        if room <= 0:
+            return
+        hosts, table = hosts[:room], table[:room]
+        self.rows.update(zip(hosts, range(len(self.table), len(self.table) + len(hosts)), strict=True))
+        self.table = np.concatenate([self.table, table])
+
+
+#: At most this many hosts' traits are kept by a :class:`HostMemo` (~200 bytes each with its key).
+MEMO_HOSTS = 300_000
+
+
+def compute(links: pd.DataFrame, state: LinkFeatures, memo: HostMemo | None = None) -> dict[str, np.ndarray]:
     """Traits of each link's source host, computed once per distinct host (see :func:`metrics`
-    for the rest of the family)."""
+    for the rest of the family); with a ``memo``, once per distinct host of the whole batch."""
     codes, hosts = pd.factorize(links["source_host"], use_na_sentinel=True)
-    first = first_rows(codes, len(hosts))
+    hosts = np.asarray(hosts, dtype=object)
+    known = memo.lookup(hosts) if memo is not None else np.full(len(hosts), -1)
+    new = np.flatnonzero(known < 0)
+    first = first_rows(codes, len(hosts))[new]
     parts = (links[c].iloc[first].fillna("").to_numpy(dtype=object)
              for c in ("source_site", "source_suffix", "source_platform", "source_domain"))
-    per_host = _host_table(np.asarray(hosts, dtype=object), *parts, state)  # last row: no host
+    computed = _host_table(hosts[new], *parts, state)  # last row: no host
+    if memo is not None and len(new) < len(hosts):
+        per_host = np.vstack([memo.table[known[known >= 0]], computed])
+        order = np.empty(len(hosts), dtype=np.int64)  # each host's row of ``per_host``
+        order[known >= 0] = np.arange(len(hosts) - len(new))
+        order[new] = np.arange(len(new)) + len(hosts) - len(new)
+        per_host = per_host[np.append(order, len(per_host) - 1)]
+    else:
+        per_host = computed
+    if memo is not None and len(new):
+        memo.keep(hosts[new], computed[:-1])
     idx = np.where(codes < 0, len(hosts), codes)
     columns = np.ascontiguousarray(per_host.T)  # a contiguous row per feature: faster gathers
     return {name: column[idx] for column, name in zip(columns, HOST_FEATURES, strict=False)}

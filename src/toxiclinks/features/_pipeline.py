@@ -133,7 +133,8 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
             pool = stack.enter_context(ThreadPoolExecutor(1, thread_name_prefix="toxiclinks-features")) \
                 if len(links) >= PARALLEL_ROWS else None
             side = _start(pool, side_work)
-            values = {**domain.compute(links, self), **anchor.compute(links, self)}
+            values = {**domain.compute(links, self, None if context is None else context.hosts),
+                      **anchor.compute(links, self)}
             if context is None:
                 builder = self.context_builder()
                 builder.add(links, values)

@@ -97,6 +97,27 @@ class ToxicityModel:
         state = self.__dict__.get("_compiled")
         return None if state is None else state.forest(wait)
 
+    def compiled_leaves(self, wait: bool = False) -> CompiledForest | None:
+        """The forest compiled to give leaf numbers (LightGBM's ``pred_leaf``; see
+        :meth:`compiled_forest`), or ``None`` while it is being built or if it cannot be.
+
+        It is built once the scores' forest is ready (one compiler process at a time), at the
+        first batch of :data:`COMPILED_ROWS` rows or more whose leaves are asked for (the rows
+        whose reasons are written), and used after it gave ``pred_leaf``'s very numbers on the
+        probe matrix.
+        """
+        state = self.__dict__.get("_compiled_leaves")
+        if state is None or self.compiled_forest(wait) is None:
+            return None
+        return state.forest(wait)
+
+    def _leaf_forest(self, X: np.ndarray) -> CompiledForest | None:
+        """:meth:`compiled_leaves` for a batch of :data:`COMPILED_ROWS` rows or more that it reads exactly."""
+        if len(X) < COMPILED_ROWS:
+            return None
+        forest = self.compiled_leaves()
+        return forest if forest is not None and forest.reads(X) else None
+
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Map raw booster probabilities to calibrated probabilities."""
         return np.clip(np.interp(raw, self.calib_x, self.calib_y), 0.0, 1.0)
@@ -110,10 +131,15 @@ class ToxicityModel:
 
         One pass through the trees gives both the scores (:meth:`leaf_score`) and the
         contributions (:meth:`leaf_contributions`), so explained rows are not traversed twice.
+        Large batches go through :meth:`compiled_leaves` once it is built, the rest through LightGBM.
         """
         offsets = self._paths()[1]
         out = np.empty((len(X), len(offsets)), dtype=np.int32)
+        forest = self._leaf_forest(X)
         for start in range(0, len(X), chunk):  # LightGBM's own buffer is float64: chunks bound it
+            if forest is not None:  # the same leaves (checked when the forest is loaded)
+                out[start:start + chunk] = forest.leaves(X[start:start + chunk], threads or _threads(len(X)))
+                continue
             part = X[start:start + chunk]
             out[start:start + chunk] = self.booster.predict(part, pred_leaf=True,
                                                             num_threads=threads or _threads(len(part)))
@@ -222,6 +248,7 @@ class ToxicityModel:
         state.pop("_dense_path_cache", None)
         state.pop("_names_cache", None)
         state.pop("_compiled", None)  # a loaded library, or a compiler process: rebuilt on first use
+        state.pop("_compiled_leaves", None)
         return state
 
     @property
@@ -322,6 +349,7 @@ def load(location: str | Path | None = None) -> ToxicityModel:
         raise ModelIntegrityError(f"{model_path} holds a {type(model).__name__}, not a toxiclinks model")
     model.metadata = {**model.metadata, **{k: meta[k] for k in ("name", "version") if k in meta}}
     model.__dict__["_compiled"] = CompileState(model.booster)  # built or found at the first large batch
+    model.__dict__["_compiled_leaves"] = CompileState(model.booster, leaves=True)
     return model
 
 

@@ -1,5 +1,7 @@
 """The forest compiled to C (treelite + tl2cgen, with the machine's C compiler): raw scores
-identical to LightGBM's, to the bit, at several times its speed.
+identical to LightGBM's, to the bit, at several times its speed; and a second build of the same
+trees that gives the leaf each row reaches in every tree (what the reasons' contributions are
+read from), as LightGBM's ``pred_leaf`` does.
 
 A library is built once per forest into ``$TOXICLINKS_HOME/compiled/`` by a compiler process,
 loaded only when it matches the SHA-256 its build wrote, and used only after it gave the booster's
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,6 +84,15 @@ class CompiledForest:
 
     def raw_score(self, X: np.ndarray, threads: int = 1) -> np.ndarray:
         """Raw scores of the rows of ``X`` (missing values as NaN), on ``threads`` threads."""
+        return self._outputs(X, threads).reshape(len(X))
+
+    def leaves(self, X: np.ndarray, threads: int = 1) -> np.ndarray:
+        """For a forest built from :func:`leaf_forest_text`: the leaf each row reaches in every tree
+        (rows × trees, each tree's leaves numbered from 0), as LightGBM's ``pred_leaf`` gives them."""
+        return self._outputs(X, threads).reshape(len(X), -1).astype(np.int32)
+
+    def _outputs(self, X: np.ndarray, threads: int) -> np.ndarray:
+        """The library's raw outputs for the rows of ``X``."""
         X = np.ascontiguousarray(X)
         if not self.reads(X):
             raise ValueError("the compiled forest reads only float32 values and doubles not ending in 32 one bits")
@@ -88,8 +100,7 @@ class CompiledForest:
         tiny = np.abs(X) <= _LIGHTGBM_ZERO
         if np.count_nonzero(tiny) > np.count_nonzero(X == 0):
             X = np.where(tiny, X.dtype.type(0), X)
-        matrix = self._tl2cgen.DMatrix(X)
-        return self._predictor(threads).predict(matrix, pred_margin=True).reshape(len(X))
+        return self._predictor(threads).predict(self._tl2cgen.DMatrix(X), pred_margin=True)
 
     @staticmethod
     def reads(X: np.ndarray) -> bool:
@@ -127,11 +138,34 @@ class CompiledForest:
         return predictor
 
 
-class CompileState:
-    """Where one model's compiled forest stands: not looked for, being built, ready, or not to be used."""
+def leaf_forest_text(text: str, trees: int) -> str:
+    """A LightGBM model text whose outputs are leaf numbers: the same trees, each a class of its own
+    (a multiclass model of one iteration), each leaf's value its number in its tree.
 
-    def __init__(self, booster: lgb.Booster) -> None:
+    Compiled, it gives per tree the leaf a row reaches, which is LightGBM's ``pred_leaf``; the
+    build is checked against ``pred_leaf`` like the scores' one. The header's ``tree_sizes`` (byte
+    offsets of the trees, which the new values change) is dropped; LightGBM then reads the trees
+    one after another.
+    """
+    head, _, body = text.partition("\nTree=")
+    replaced = {"num_class": f"num_class={trees}", "num_tree_per_iteration": f"num_tree_per_iteration={trees}",
+                "objective": f"objective=multiclass num_class:{trees}"}
+    lines = [replaced.get(line.split("=", 1)[0], line) for line in head.split("\n")
+             if not line.startswith("tree_sizes=")]
+    body = re.sub(r"^leaf_value=(.*)$", lambda m: "leaf_value=" + " ".join(map(str, range(len(m.group(1).split())))),
+                  body, flags=re.MULTILINE)
+    return "\n".join(lines) + "\nTree=" + body
+
+
+class CompileState:
+    """Where one model's compiled forest stands: not looked for, being built, ready, or not to be used.
+
+    ``leaves``: the forest that gives leaf numbers (:func:`leaf_forest_text`) instead of scores.
+    """
+
+    def __init__(self, booster: lgb.Booster, leaves: bool = False) -> None:
         self.booster = booster
+        self.leaves = leaves
         self.ready: CompiledForest | None = None
         self.off = False
         self.library: Path | None = None
@@ -162,6 +196,8 @@ class CompileState:
                 _LOG.debug("no compiled forest: %s", "no C compiler" if toolchain is None else "tl2cgen is not installed")
                 return None
             text = self.booster.model_to_string()
+            if self.leaves:
+                text = leaf_forest_text(text, self.booster.num_trees())
             key = hashlib.sha256(f"{_COMPILED_FORMAT} {versions} {toolchain}\n{text}".encode()).hexdigest()
             folder = home() / "compiled"
             folder.mkdir(exist_ok=True)
@@ -217,7 +253,9 @@ class CompileState:
             if checked.exists() and checked.read_text("utf-8").strip() == digest:
                 self.ready = forest
                 return forest
-            same = all(np.array_equal(forest.raw_score(probe, 1), self.booster.predict(probe, raw_score=True, num_threads=1))
+            same = all(np.array_equal(forest.leaves(probe, 1), self.booster.predict(probe, pred_leaf=True, num_threads=1))
+                       if self.leaves else
+                       np.array_equal(forest.raw_score(probe, 1), self.booster.predict(probe, raw_score=True, num_threads=1))
                        for probe in _probe_matrices(self.booster))
         except Exception as exc:  # an unreadable library (a truncated file, say): the next run builds it again
             self.off = True
@@ -227,10 +265,10 @@ class CompileState:
             return None
         if not same:  # the same library and forest would differ again: never built again for them
             self.off = True
-            failed.write_text("its raw scores differ from LightGBM's on the probe matrix\n", "utf-8")
+            failed.write_text("its outputs differ from LightGBM's on the probe matrix\n", "utf-8")
             self.library.unlink(missing_ok=True)
             checked.unlink(missing_ok=True)
-            _LOG.warning("the compiled forest %s is not used (LightGBM scores): its raw scores differ from "
+            _LOG.warning("the compiled forest %s is not used (LightGBM scores): its outputs differ from "
                          "LightGBM's on the probe matrix", self.library)
             return None
         with atomic_open(checked) as fh:

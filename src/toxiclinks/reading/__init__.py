@@ -17,10 +17,10 @@ from ._canonical import HOST_COLUMNS, add_hosts, canonical_links, host_columns, 
 from ._inspect import inspect_file
 from ._labels import join_labels, read_labels
 from ._read import ReadResult, iter_export, read_export
-from ._sniff import REJECT_COLUMNS, Detected, detect, guess_delimiter
+from ._sniff import REJECT_COLUMNS, Detected, detect
 
 __all__ = [
     "HOST_COLUMNS", "REJECT_COLUMNS", "Detected", "ReadResult", "add_hosts", "canonical_links", "detect",
-    "guess_delimiter", "host_columns", "inspect_file", "iter_export", "join_labels", "read_export", "read_labels",
+    "host_columns", "inspect_file", "iter_export", "join_labels", "read_export", "read_labels",
     "referring_site",
 ]

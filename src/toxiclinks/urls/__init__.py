@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from ._arrow import arrow_strings, mostly_repeats
 from ._hosts import (
-    EXTRA_PLATFORMS,
-    HOST_FIELDS,
     UNKNOWN_SUFFIX,
     HostParts,
     host_table,
@@ -26,7 +24,6 @@ from ._hosts import (
     split_hosts_arrow,
 )
 from ._normalize import (
-    MAX_URL_LENGTH,
     URLError,
     host_of,
     normalize_host,
@@ -38,7 +35,7 @@ from ._normalize import (
 from ._sites import platforms, site_entries, site_entry, under_sites
 
 __all__ = [
-    "EXTRA_PLATFORMS", "HOST_FIELDS", "MAX_URL_LENGTH", "UNKNOWN_SUFFIX", "HostParts", "URLError", "arrow_strings",
+    "UNKNOWN_SUFFIX", "HostParts", "URLError", "arrow_strings",
     "host_of", "host_table", "is_ip_address", "load_suffix_list", "mostly_repeats", "no_known_suffix",
     "no_known_suffixes", "normalize_host", "normalize_url", "normalize_url_series", "normalize_urls", "platforms",
     "site_entries", "site_entry", "split_host", "split_hosts", "split_hosts_arrow", "under_sites", "url_hosts",
