@@ -1,4 +1,4 @@
-"""The ``toxiclinks`` command line: inspect, audit, disavow, synth, train, serve, label, retrain.
+"""The ``toxiclinks`` command line: inspect, audit, audit-batch, disavow, synth, train, serve, label, retrain.
 
 Every command turns :class:`~toxiclinks.errors.ToxiclinksError` into a one-line message on stderr
 and exit status 2; a traceback means a bug. Ctrl-C (SIGINT) and SIGTERM stop a command the same
@@ -77,12 +77,24 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     result = run_audit(args.exports, args.out, existing_disavow=args.existing_disavow,
                        allowlist=args.allowlist, denylist=args.denylist, site_topic=args.site_topic,
                        model=args.model, force=args.force, formats=args.format, pages=args.pages,
-                       site=args.site, fetch=args.fetch, fetch_options=options, history=not args.no_history)
+                       site=args.site, fetch=args.fetch, fetch_options=options, history=not args.no_history,
+                       cluster=args.cluster)
     print(result.summary())
     if result.full:  # the disavow file could not hold everything: the user must decide what goes
         print(f"error: {result.full}", file=sys.stderr)
         return 1
     return 0
+
+
+def _cmd_audit_batch(args: argparse.Namespace) -> int:
+    """Audit every export of a folder (in parallel on a cluster); print and write a summary."""
+    from .audit import run_batch
+
+    result = run_batch(args.folder, args.out, cluster=args.cluster, force=args.force, model=args.model,
+                       allowlist=args.allowlist, denylist=args.denylist, site_topic=args.site_topic,
+                       formats=args.format, history=not args.no_history)
+    print(result.summary())
+    return 2 if result.failed else 0
 
 
 def _cmd_disavow_validate(args: argparse.Namespace) -> int:
@@ -165,6 +177,19 @@ def _user() -> str:
         return "unknown"
 
 
+_CLUSTER_HELP = ("run on a Dask cluster: a scheduler's address (tcp://HOST:8786; exports and DIR on a folder "
+                 "every worker sees) or local:N for N worker processes on this machine")
+
+
+
+def _audit_options(p: argparse.ArgumentParser, topic_help: str) -> None:
+    """The options ``audit`` and ``audit-batch`` share: lists, topic, model and format."""
+    p.add_argument("--allowlist", metavar="FILE", help="domains never to disavow, one per line")
+    p.add_argument("--denylist", metavar="FILE", help="domains always treated as toxic")
+    p.add_argument("--site-topic", metavar="WORDS", help=topic_help)
+    p.add_argument("--model", metavar="PATH|models:/NAME@ALIAS", help="model folder or MLflow model URI")
+    p.add_argument("--format", help="force an export format instead of detecting it")
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
     from . import __version__
@@ -186,11 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("exports", nargs="+", metavar="EXPORT")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--existing-disavow", metavar="FILE", help="the disavow file already uploaded (kept whole)")
-    p.add_argument("--allowlist", metavar="FILE", help="domains never to disavow, one per line")
-    p.add_argument("--denylist", metavar="FILE", help="domains always treated as toxic")
-    p.add_argument("--site-topic", metavar="WORDS", help='what the audited site is about ("outdoor gear")')
-    p.add_argument("--model", metavar="PATH|models:/NAME@ALIAS", help="model folder or MLflow model URI")
-    p.add_argument("--format", help="force an export format instead of detecting it")
+    _audit_options(p, 'what the audited site is about ("outdoor gear")')
     p.add_argument("--pages", metavar="DIR", help="folder of saved source pages (*.html) for DOM placement")
     p.add_argument("--force", action="store_true", help="replace an existing DIR/disavow.txt")
     p.add_argument("--site", metavar="DOMAIN", help="the audited site, for exports that do not name it (Search Console)")
@@ -205,7 +226,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="let --fetch reach private and loopback addresses (off: only the public web)")
     p.add_argument("--no-history", action="store_true",
                    help="do not record this audit in $TOXICLINKS_HOME/history (nor compare it with the last one)")
+    p.add_argument("--cluster", metavar="ADDRESS|local:N", help=_CLUSTER_HELP)
     p.set_defaults(func=_cmd_audit)
+
+    p = sub.add_parser("audit-batch", help="audit every export of a folder (in parallel on a cluster), with a summary")
+    p.add_argument("folder", metavar="EXPORTS_DIR")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder: one subfolder per export, and summary.csv")
+    p.add_argument("--cluster", metavar="ADDRESS|local:N", help=_CLUSTER_HELP)
+    _audit_options(p, "what the audited sites are about")
+    p.add_argument("--force", action="store_true", help="replace existing DIR/*/disavow.txt files")
+    p.add_argument("--no-history", action="store_true", help="do not record the audits in $TOXICLINKS_HOME/history")
+    p.set_defaults(func=_cmd_audit_batch)
 
     p = sub.add_parser("serve", help="serve real-time scoring over HTTP (BentoML)")
     p.add_argument("--model", metavar="PATH|models:/NAME@ALIAS", help="model folder or MLflow model URI")

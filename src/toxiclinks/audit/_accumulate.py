@@ -3,6 +3,7 @@ disavow file, report): codes instead of strings, toxic URLs spilled to a tempora
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import IO
 
 import numpy as np
@@ -22,6 +23,52 @@ _ANCHOR_LABELS = (*CLASSES, "unknown")
 _PLACEMENT_LABELS = tuple(dict.fromkeys((*PLACEMENTS, *REGIONS)))
 
 
+@dataclass
+class Part:
+    """One scored chunk's share of the accumulator, with codes numbered within the chunk; small
+    enough to come back from a cluster's worker (:meth:`Accumulator.add_part` renumbers them)."""
+
+    sites: np.ndarray  # the chunk's referring sites, in order of first appearance
+    site: np.ndarray  # per link: its position in ``sites``
+    toxicity: np.ndarray  # tenths, int16
+    verdict: np.ndarray
+    anchor_class: np.ndarray
+    placement: np.ndarray
+    flagged: np.ndarray  # rows (within the chunk) with reasons
+    reason_names: np.ndarray
+    reasons: np.ndarray  # per flagged row: its position in ``reason_names``
+    toxic: np.ndarray  # rows (within the chunk) judged toxic
+    toxic_urls: np.ndarray
+    anchor_counts: pd.DataFrame
+    targets: list[str]  # the chunk's first three target sites
+    regions_found: int = 0
+
+    def __len__(self) -> int:
+        return len(self.site)
+
+
+def compact(links: pd.DataFrame, scored: pd.DataFrame) -> Part:
+    """The :class:`Part` of one scored chunk."""
+    verdict = scored["verdict"].to_numpy(object)
+    toxic = np.flatnonzero(verdict == "toxic")
+    reasons = scored["reasons"].to_numpy(object)
+    flagged = np.flatnonzero(reasons != "")
+    site, sites = pd.factorize(referring_site(links))
+    reason, reason_names = pd.factorize(reasons[flagged])
+    return Part(
+        sites=np.asarray(sites, dtype=object), site=site.astype(np.int32),
+        toxicity=np.rint(scored["toxicity"].to_numpy(float) * 10).astype(np.int16),  # exact tenths
+        verdict=_fixed_codes(verdict, AUDIT_VERDICTS),
+        anchor_class=_fixed_codes(scored["anchor_class"].to_numpy(object), _ANCHOR_LABELS),
+        placement=_fixed_codes(scored["placement"].to_numpy(object), _PLACEMENT_LABELS),
+        flagged=flagged, reason_names=np.asarray(reason_names, dtype=object), reasons=reason.astype(np.int32),
+        toxic=toxic, toxic_urls=links["source_url"].to_numpy(object)[toxic],  # normalised URLs hold no line breaks
+        anchor_counts=anchor_counts(links, scored),
+        targets=[str(t) for t in links["target_site"].dropna().unique()[:3]],
+        regions_found=int(links["region"].notna().sum()) if "region" in links else 0,
+    )
+
+
 class Accumulator:
     """What the whole-export outputs need from each scored chunk, kept compact: codes instead of
     strings, and the URLs of toxic links spilled to a temporary file until the disavow file needs them."""
@@ -36,27 +83,24 @@ class Accumulator:
         self.toxic_urls = spill  # one URL per line
 
     def add(self, links: pd.DataFrame, scored: pd.DataFrame, start: int) -> None:
-        verdict = scored["verdict"].to_numpy(object)
-        toxic = np.flatnonzero(verdict == "toxic")
-        reasons = scored["reasons"].to_numpy(object)
-        flagged = np.flatnonzero(reasons != "")
+        self.add_part(compact(links, scored), start)
+
+    def add_part(self, part: Part, start: int) -> None:
+        """Add one chunk's :class:`Part` (the links ``start:start + len(part)`` of the export)."""
         self.parts.append({
-            "site": _codes(referring_site(links), self.site_codes),
-            "toxicity": np.rint(scored["toxicity"].to_numpy(float) * 10).astype(np.int16),  # exact tenths
-            "verdict": _fixed_codes(verdict, AUDIT_VERDICTS),
-            "anchor_class": _fixed_codes(scored["anchor_class"].to_numpy(object), _ANCHOR_LABELS),
-            "placement": _fixed_codes(scored["placement"].to_numpy(object), _PLACEMENT_LABELS),
-            "flagged": flagged + start, "reasons": _codes(reasons[flagged], self.reason_codes),
-            "toxic": toxic + start,
+            "site": _recode(part.site, part.sites, self.site_codes),
+            "toxicity": part.toxicity, "verdict": part.verdict, "anchor_class": part.anchor_class,
+            "placement": part.placement, "flagged": part.flagged + start,
+            "reasons": _recode(part.reasons, part.reason_names, self.reason_codes), "toxic": part.toxic + start,
         })
-        urls = links["source_url"].to_numpy(object)[toxic]  # normalised URLs hold no line breaks
-        self.toxic_urls.write("".join(f"{u}\n" for u in urls))
-        self.counts.append(anchor_counts(links, scored))
+        self.toxic_urls.write("".join(f"{u}\n" for u in part.toxic_urls))
+        self.counts.append(part.anchor_counts)
         if len(self.counts) >= 20:  # keep the partial counts small
             self.counts = [self.anchor_counts()]
-        for target in links["target_site"].dropna().unique()[:3]:
+        for target in part.targets:
             if len(self.targets) < 3:
                 self.targets.setdefault(target)
+        self.regions_found += part.regions_found
 
     def _column(self, name: str) -> np.ndarray:
         return np.concatenate([p[name] for p in self.parts]) if self.parts else np.empty(0, dtype=np.int64)
@@ -108,9 +152,9 @@ class Accumulator:
         })
 
 
-def _codes(values: np.ndarray, known: dict[str, int]) -> np.ndarray:
-    """Numbers for strings, stable across chunks (new ones are added to ``known``)."""
-    local, uniques = pd.factorize(values)
+def _recode(local: np.ndarray, uniques: np.ndarray, known: dict[str, int]) -> np.ndarray:
+    """Numbers for a chunk's strings (``uniques[local]``), stable across chunks (new ones are added
+    to ``known`` in order of first appearance)."""
     mapping = np.array([known.setdefault(v, len(known)) for v in uniques], dtype=np.int32)
     return mapping[local] if len(local) else np.empty(0, dtype=np.int32)
 

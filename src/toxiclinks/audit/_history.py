@@ -88,6 +88,8 @@ class Recorded:
     created_at: str
     path: Path
     links: int
+    out_dir: str = ""  # where the audit wrote its outputs
+    exports: tuple[str, ...] = ()
 
 
 class Recorder:
@@ -184,12 +186,26 @@ def recorded(site: str | None = None) -> list[Recorded]:
     """Recorded audits, newest first (of one site when given)."""
     db = _index()
     try:
-        query = "SELECT id, site, created_at, file, links FROM audits"
+        query = "SELECT id, site, created_at, file, links, out_dir, exports FROM audits"
         rows = db.execute(query + (" WHERE site = ?" if site else "") + " ORDER BY id DESC",
                           (site,) if site else ()).fetchall()
     finally:
         db.close()
-    return [Recorded(i, s, c, history_dir() / f, n) for i, s, c, f, n in rows]
+    return [Recorded(i, s, c, history_dir() / f, n, o, tuple(e.splitlines()))
+            for i, s, c, f, n, o, e in rows]
+
+
+def recorded_links(audit: Recorded) -> pd.DataFrame:
+    """A recorded audit's links: the canonical table (:mod:`toxiclinks.schema`) with each link's
+    toxicity and verdict, in the audit's order."""
+    try:
+        frame = pq.read_table(audit.path).to_pandas()
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"the recorded links of audit {audit.id} cannot be read ({exc})", path=str(audit.path)) from None
+    links = schema.conform(frame.drop(columns=["toxicity", "verdict"]))
+    links["toxicity"] = frame["toxicity"].to_numpy(float)
+    links["verdict"] = frame["verdict"].astype(object).to_numpy()
+    return links
 
 
 @dataclass

@@ -168,6 +168,13 @@ class LabelStore:
             allowed, denied = self._rules
         return list(allowed), list(denied)
 
+    def site_rules(self) -> dict[str, str]:
+        """Each site's latest rule ever set, ``clear`` included: which sites a person has ruled on."""
+        with self._connect() as db:
+            rows = db.execute("SELECT site, rule FROM site_rules s WHERE id = "
+                              "(SELECT MAX(id) FROM site_rules t WHERE t.site = s.site)").fetchall()
+        return dict(rows)
+
     def close(self) -> None:
         """Close the connection :meth:`rules` keeps (the others close after each call)."""
         with self._rules_lock:

@@ -3,8 +3,9 @@
 Run it with ``toxiclinks serve`` (binds 127.0.0.1) or ``bentoml serve toxiclinks.serving.service:Toxiclinks``.
 Endpoints: ``POST /score``, ``POST /score_export``, ``POST /disavow``; with a token
 (``TOXICLINKS_API_TOKEN``) ``POST /feedback`` and ``POST /reload``; BentoML's own ``/livez``,
-``/readyz``, ``/healthz``, ``/metrics`` (Prometheus) and ``/docs.json`` (OpenAPI). The request and
-response bodies are in ``_schemas``, the answers to errors in ``_http``.
+``/readyz``, ``/healthz``, ``/metrics`` (Prometheus) and ``/docs.json`` (OpenAPI); the review page
+at ``/ui`` (``_ui``, mounted beside the API). The request and response bodies are in ``_schemas``,
+the answers to errors in ``_http``.
 
 Why no adaptive batching: profile features (anchor shares, links per referring site) are computed
 over the links of one request, so merging unrelated requests into one batch would change their
@@ -55,6 +56,7 @@ from ._schemas import (  # noqa: E402
     ScoreResponse,
     scored_link,
 )
+from ._ui import review_app  # noqa: E402
 
 _LOG = logging.getLogger(__name__)
 
@@ -123,6 +125,7 @@ def link_values(link: Link) -> tuple[dict[str, Any] | None, list[Rejected]]:
     return values, []
 
 
+@bentoml.asgi_app(review_app(bentoml.get_current_service), path="/ui")
 @bentoml.service(name="toxiclinks", traffic={"timeout": 120, "concurrency": 32},
                  http={"host": "127.0.0.1", "port": 3000}, workers=1)
 class Toxiclinks:
@@ -195,11 +198,23 @@ class Toxiclinks:
 
     def _authorize(self, ctx: bentoml.Context) -> None:
         """Write endpoints need ``Authorization: Bearer $TOXICLINKS_API_TOKEN``; no token, no writes."""
+        self.check_token(ctx.request.headers.get("authorization", ""))
+
+    def check_token(self, authorization: str) -> None:
+        """Refuse an ``Authorization`` header that is not ``Bearer $TOXICLINKS_API_TOKEN`` (also the review page's writes)."""
         if not self._token:
             raise BentoMLException("write endpoints are disabled: set TOXICLINKS_API_TOKEN", error_code=HTTPStatus.FORBIDDEN)
-        given = ctx.request.headers.get("authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {self._token}".encode()):
+        if not hmac.compare_digest(authorization.encode(), f"Bearer {self._token}".encode()):
             raise BentoMLException("missing or wrong bearer token", error_code=HTTPStatus.UNAUTHORIZED)
+
+    @property
+    def store(self) -> LabelStore:
+        """The label store the service writes judgments to and reads site rules from."""
+        return self._store
+
+    def reload_model(self) -> bool:
+        """Load the model location again, as ``POST /reload`` does (the review page's retraining)."""
+        return self._reload()
 
     def _response(self, table: pd.DataFrame, kept: list[int], rejected: list[Rejected],
                   allowlist: list[str], site_topic: str | None) -> ScoreResponse:
