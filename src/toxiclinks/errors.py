@@ -11,6 +11,7 @@ where, and what to do::
     │   ├── LabelsError           a labels file that cannot be used
     │   ├── URLError              a URL or host that names no web page (toxiclinks.urls)
     │   └── FetchError            pages that cannot be fetched as asked (toxiclinks.fetch)
+    ├── RequestError          a request to the service's review page refused (4xx, its status)
     ├── DisavowError          a disavow file that breaks Google's rules
     ├── ModelError            a model artifact that cannot be used
     │   └── ModelIntegrityError   corrupt, truncated or from an incompatible version
@@ -58,6 +59,14 @@ class EmptyInputError(InputError):
 
 class LabelsError(InputError):
     """A labels file that cannot be joined or understood."""
+
+
+class RequestError(ToxiclinksError):
+    """A request to the service answered with a 4xx ``status``: the message says what was wrong."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class DisavowError(ToxiclinksError):

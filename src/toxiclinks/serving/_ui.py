@@ -35,7 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import ToxiclinksError
+from ..errors import RequestError, ToxiclinksError
 from ._http import client_status
 from ._retrain_job import Backend, RetrainJob
 
@@ -60,14 +60,6 @@ SITE_ACTIONS = ("toxic", "natural", "allow", "deny", "clear")
 LINK_ACTIONS = ("toxic", "natural")
 
 
-class Refused(Exception):
-    """A request answered with a 4xx status and a message."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 def review_app(backend: Callable[[], Backend]) -> Starlette:
     """The review page's ASGI app; ``backend`` gives the running service (its store, model, token check)."""
     files = _static_files()
@@ -80,7 +72,7 @@ def review_app(backend: Callable[[], Backend]) -> Starlette:
     async def static(request: Request) -> Response:
         name = request.path_params["name"]
         if name not in files or name == "index.html":
-            raise Refused(404, f"no such file: {name!r}")
+            raise RequestError(404, f"no such file: {name!r}")
         return _file(files, name)
 
     async def state(request: Request) -> Response:
@@ -118,7 +110,7 @@ def review_app(backend: Callable[[], Backend]) -> Starlette:
             _only(body, {"site", "action", "author"})
             site = _site_param(body["site"])
             if action not in SITE_ACTIONS:
-                raise Refused(400, f"action must be one of {', '.join(SITE_ACTIONS)}, not {action!r}")
+                raise RequestError(400, f"action must be one of {', '.join(SITE_ACTIONS)}, not {action!r}")
 
             def write() -> dict[str, Any]:
                 loaded = audits.get(audit_id)
@@ -128,9 +120,9 @@ def review_app(backend: Callable[[], Backend]) -> Starlette:
             _only(body, {"source_url", "target_url", "action", "author"})
             source, target = body["source_url"], body.get("target_url")
             if not isinstance(source, str) or not (target is None or isinstance(target, str)):
-                raise Refused(400, "source_url must be a string, target_url a string or null")
+                raise RequestError(400, "source_url must be a string, target_url a string or null")
             if action not in LINK_ACTIONS:
-                raise Refused(400, f"action on a link must be one of {', '.join(LINK_ACTIONS)}, not {action!r}")
+                raise RequestError(400, f"action on a link must be one of {', '.join(LINK_ACTIONS)}, not {action!r}")
 
             def write() -> dict[str, Any]:
                 loaded = audits.get(audit_id)
@@ -138,7 +130,7 @@ def review_app(backend: Callable[[], Backend]) -> Starlette:
                 where = loaded.links["source_url"].astype(object).to_numpy() == source
                 return _after(loaded, service, str(loaded.sites[where][0]), stored)
         else:
-            raise Refused(400, "a decision names a site (site, action) or a link (source_url, target_url, action)")
+            raise RequestError(400, "a decision names a site (site, action) or a link (source_url, target_url, action)")
         return _json(await _in_thread(write))
 
     async def disavow_summary(request: Request) -> Response:
@@ -159,7 +151,7 @@ def review_app(backend: Callable[[], Backend]) -> Starlette:
         audit_id = _audit_id(request)
         result = await _in_thread(_disavow, audits, backend, audit_id)
         if not result.merged.overflow:
-            raise Refused(404, "everything fits in the disavow file: there is no overflow file")
+            raise RequestError(404, "everything fits in the disavow file: there is no overflow file")
         return _download(result.merged.overflow_text, f"disavow-overflow-audit-{audit_id}.txt")
 
     async def retrain_start(request: Request) -> Response:
@@ -168,9 +160,9 @@ def review_app(backend: Callable[[], Backend]) -> Starlette:
         _only(body, {"dry_run"})
         dry_run = body.get("dry_run", False)
         if not isinstance(dry_run, bool):
-            raise Refused(400, f"dry_run must be true or false, not {dry_run!r}")
+            raise RequestError(400, f"dry_run must be true or false, not {dry_run!r}")
         if not job.start(service, dry_run=dry_run):
-            raise Refused(409, "a retraining is running already; wait for it to finish")
+            raise RequestError(409, "a retraining is running already; wait for it to finish")
         return _json(job.status(), 202)
 
     async def retrain_status(request: Request) -> Response:
@@ -180,8 +172,8 @@ def review_app(backend: Callable[[], Backend]) -> Starlette:
         allowed = sorted({m for route in routes[:-1] if route.matches(request.scope)[0] == Match.PARTIAL
                           for m in route.methods or ()})
         if allowed:
-            raise Refused(405, f"{request.method} is not allowed here; use {', '.join(allowed)}")
-        raise Refused(404, f"no such page or endpoint: {request.url.path}")
+            raise RequestError(405, f"{request.method} is not allowed here; use {', '.join(allowed)}")
+        raise RequestError(404, f"no such page or endpoint: {request.url.path}")
 
     routes = [
         Route("/", _answered(page)),
@@ -231,7 +223,7 @@ def _answered(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Re
     async def endpoint(request: Request) -> Response:
         try:
             return await handler(request)
-        except Refused as exc:
+        except RequestError as exc:
             return _error(exc.status, str(exc))
         except (ToxiclinksError, BentoMLException) as exc:
             status = getattr(exc, "status", 0) or client_status(exc)  # _review's errors carry theirs
@@ -334,20 +326,20 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     if raw is None or raw == "":
         return default
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not low <= int(raw) <= high:
-        raise Refused(400, f"{name} must be a whole number from {low} to {high}, not {raw[:40]!r}")
+        raise RequestError(400, f"{name} must be a whole number from {low} to {high}, not {raw[:40]!r}")
     return int(raw)
 
 
 def _site_param(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 300:
-        raise Refused(400, "site must be the name of a referring site (at most 300 characters)")
+        raise RequestError(400, "site must be the name of a referring site (at most 300 characters)")
     return value.strip()
 
 
 def _author(body: dict[str, Any]) -> str:
     author = body.get("author", "review page")
     if not isinstance(author, str) or not author.strip() or len(author) > 200:
-        raise Refused(400, "author must be a name of 1 to 200 characters")
+        raise RequestError(400, "author must be a name of 1 to 200 characters")
     return author.strip()
 
 
@@ -355,17 +347,17 @@ def _only(body: dict[str, Any], allowed: set[str]) -> None:
     """Refuse fields the endpoint does not take (a typo must not pass for a default)."""
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise Refused(400, f"unknown field {unknown[0]!r} (this endpoint takes {', '.join(sorted(allowed))})")
+        raise RequestError(400, f"unknown field {unknown[0]!r} (this endpoint takes {', '.join(sorted(allowed))})")
 
 
 def _same_origin(request: Request) -> None:
     """Refuse a write that a browser says comes from another site or origin."""
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        raise Refused(403, f"requests from another origin are refused (Sec-Fetch-Site: {fetch_site[:40]})")
+        raise RequestError(403, f"requests from another origin are refused (Sec-Fetch-Site: {fetch_site[:40]})")
     origin = request.headers.get("origin")
     if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
-        raise Refused(403, f"requests from another origin are refused (Origin: {origin[:100]})")
+        raise RequestError(403, f"requests from another origin are refused (Origin: {origin[:100]})")
 
 
 async def _write_body(request: Request, service: Backend) -> dict[str, Any]:
@@ -374,18 +366,18 @@ async def _write_body(request: Request, service: Backend) -> dict[str, Any]:
     service.check_token(request.headers.get("authorization", ""))
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if kind != "application/json":
-        raise Refused(415, f"send JSON (Content-Type: application/json), not {kind[:60] or 'no content type'}")
+        raise RequestError(415, f"send JSON (Content-Type: application/json), not {kind[:60] or 'no content type'}")
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_WRITE_BYTES:
-            raise Refused(413, f"request body is larger than {MAX_WRITE_BYTES // 1024} KB")
+            raise RequestError(413, f"request body is larger than {MAX_WRITE_BYTES // 1024} KB")
     try:
         data = json.loads(body or b"{}")
     except ValueError as exc:
-        raise Refused(400, f"request body is not valid JSON: {exc}") from None
+        raise RequestError(400, f"request body is not valid JSON: {exc}") from None
     except RecursionError:  # thousands of nested brackets
-        raise Refused(400, "request body is not valid JSON: nested too deeply") from None
+        raise RequestError(400, "request body is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
-        raise Refused(400, "request body must be a JSON object")
+        raise RequestError(400, "request body must be a JSON object")
     return data
