@@ -24,8 +24,11 @@ _FORMULA_PATTERN = "^[=+\\-@\t\r]"
 
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8",
-                newline: str | None = None) -> Iterator[IO]:
-    """Open a temporary file beside ``path`` and move it into place only if the block succeeds."""
+                newline: str | None = None, durable: bool = True) -> Iterator[IO]:
+    """Open a temporary file beside ``path`` and move it into place only if the block succeeds.
+
+    ``durable=False`` skips the fsync, for scratch files that need to be whole, not to survive a crash.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -35,7 +38,8 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
                        newline=None if "b" in mode else newline) as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -17,13 +17,22 @@ from __future__ import annotations
 from ._batch import BatchResult, run_batch
 from ._disavow import MARK, MAX_BYTES, MAX_LINES, OVERFLOW_FILE, Line, parse, read, validate
 from ._history import Burst, Changes, Recorded, history_dir, recorded, recorded_links, seen_rows
-from ._merge import Merged, Recommendation, merge
+from ._merge import (
+    OVERFLOW_NEW,
+    OVERFLOW_NOTICE,
+    REDUNDANT_MARK,
+    SECTION_PATTERN,
+    Merged,
+    Recommendation,
+    merge,
+)
 from ._pages import add_regions, page_regions
 from ._run import AuditResult, Progress, run_audit
 from ._sites import domain_table, recommendation
 
 __all__ = [
-    "MARK", "MAX_BYTES", "MAX_LINES", "OVERFLOW_FILE", "AuditResult", "BatchResult", "Burst", "Changes", "Line", "Merged", "Progress", "Recommendation",
+    "MARK", "MAX_BYTES", "MAX_LINES", "OVERFLOW_FILE", "OVERFLOW_NEW", "OVERFLOW_NOTICE", "REDUNDANT_MARK",
+    "SECTION_PATTERN", "AuditResult", "BatchResult", "Burst", "Changes", "Line", "Merged", "Progress", "Recommendation",
     "Recorded", "add_regions", "domain_table", "history_dir", "merge", "page_regions", "parse", "read", "recommendation",
     "recorded", "recorded_links", "run_audit", "run_batch", "seen_rows", "validate",
 ]

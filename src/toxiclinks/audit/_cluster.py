@@ -18,7 +18,6 @@ Dask is imported only here, and only when an audit is given ``--cluster``.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import dataclasses
 import hashlib
 import json
@@ -29,12 +28,11 @@ import shutil
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -187,7 +185,7 @@ def _read_export(tmp: str, index: int, given: str, location: str, reader: Reader
 
         local = str(folder / f"export-{index:04d}{''.join(Path(location).suffixes[-2:])}")
         try:
-            with fsspec.open(location, "rb") as src, atomic_open(local, "wb") as dst:
+            with fsspec.open(location, "rb") as src, atomic_open(local, "wb", durable=False) as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
         except (OSError, ValueError, ImportError) as exc:
             raise InputError(f"cannot open on the worker: {exc}", path=given) from None
@@ -240,31 +238,18 @@ def _score_part(ref: _ModelRef, shared_path: str, chunk_path: str, codes: dict[s
     table, part = score_chunk(job, _load_pickle(chunk_path), Context(codes, shared.tables, shared.target_vectors))
     csv, rows = encoded_rows(table, job.parquet_schema(), first)
     stem = chunk_path.removesuffix(".pkl").replace("chunk-", "part-")
-    with _replacing(Path(f"{stem}.csv")) as fh:
+    with atomic_open(Path(f"{stem}.csv"), "wb", durable=False) as fh:
         fh.write(csv)
-    with _replacing(Path(f"{stem}.arrow")) as fh, pa.ipc.new_file(fh, rows.schema) as writer:
+    with atomic_open(Path(f"{stem}.arrow"), "wb", durable=False) as fh, pa.ipc.new_file(fh, rows.schema) as writer:
         writer.write_table(rows)
     return f"{stem}.csv", f"{stem}.arrow", part
 
 
 def _dump(value: Any, path: Path) -> None:
-    """Pickle ``value`` into the temporary folder (see :func:`_replacing`)."""
-    with _replacing(path) as fh:
+    """Pickle ``value`` into the temporary folder: written whole under a name of its own, then moved
+    into place, so a task run again (its worker died) replaces its own file whole, never half."""
+    with atomic_open(path, "wb", durable=False) as fh:
         pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-@contextlib.contextmanager
-def _replacing(path: Path) -> Iterator[IO[bytes]]:
-    """Write ``path`` under a name of this writer's own, then move it into place: a task run again
-    (its worker died) replaces its own part whole, never half. No fsync: the folder is scratch."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with tmp.open("wb") as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _load_pickle(path: str) -> Any:

@@ -8,6 +8,7 @@ cannot fit within Google's limits it lists in an overflow file instead.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,17 @@ from ..urls import (
 )
 from . import _disavow as limits  # Google's limits, read at each call
 from ._disavow import MARK, OVERFLOW_FILE, Line, covered_by
+
+#: The comment that opens the section of entries merge() adds, and the pattern that finds it again
+#: (day, domains, URLs) in a file merge() wrote.
+SECTION_HEADER = "# Added by toxiclinks on {day}: {domains:,} domains, {urls:,} URLs. Review before uploading."
+SECTION_PATTERN = re.compile(r"# Added by toxiclinks on (\d{4}-\d{2}-\d{2}): ([\d,]+) domains, ([\d,]+) URLs\. "
+                             r"Review before uploading\.")
+#: The starts of toxiclinks' own comments: above a redundant existing line, the note about what went to
+#: the overflow file, and (in that file) the heading of the new entries that did not fit.
+REDUNDANT_MARK = MARK + "next line is redundant"
+OVERFLOW_NOTICE = MARK + "what did not fit"
+OVERFLOW_NEW = MARK + "recommended entries that did not fit"
 
 
 @dataclass
@@ -192,7 +204,7 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
     lines = fit.lines(units, new)
     overflow = _overflow(moved, left_out, source, today) if moved or left_out else []
     if overflow:
-        notice = f"{MARK}what did not fit within Google's limits is in {overflow_name}"
+        notice = f"{OVERFLOW_NOTICE} within Google's limits is in {overflow_name}"
         if fit.room(lines, [notice]):
             lines.append(notice)
     return Merged(lines, added_domains, added_urls, sum(ln.kind in ("domain", "url") for ln in existing),
@@ -234,7 +246,7 @@ def _existing_units(existing: list[Line]) -> tuple[list[_Unit], list[str]]:
             seen.setdefault(entry, ln.number)
             if note:
                 unit.redundant = True
-                unit.mark = f"{MARK}next line is redundant ({note}); kept as it was"
+                unit.mark = f"{REDUNDANT_MARK} ({note}); kept as it was"
                 marked.append(f"line {ln.number}: {note}")
         units.append(unit)
     return units, marked
@@ -288,8 +300,7 @@ class _Fit:
 
     def header(self, domains: int, urls: int) -> str:
         """The comment that opens the section of new entries."""
-        return (f"# Added by toxiclinks on {self.today.isoformat()}: {domains:,} domains, "
-                f"{urls:,} URLs. Review before uploading.")
+        return SECTION_HEADER.format(day=self.today.isoformat(), domains=domains, urls=urls)
 
     def fits(self, units: list[_Unit], new: list[_Unit]) -> bool:
         """Whether the whole file fits."""
@@ -325,7 +336,7 @@ class _Fit:
 def _overflow(moved: list[_Unit], left_out: list[str], source: str, today: dt.date) -> list[str]:
     """The overflow file: the existing lines that are not in the disavow file (with their line
     numbers where a run of them starts), then the new entries that did not fit."""
-    out = [f"{MARK}what did not fit in the disavow file within Google's limits "
+    out = [f"{OVERFLOW_NOTICE} in the disavow file within Google's limits "
            f"({limits.MAX_LINES:,} lines, 2 MB), {today.isoformat()}.",
            f"{MARK}together with the disavow file it holds every line of {source} and every recommended entry."]
     previous = -2
@@ -335,7 +346,7 @@ def _overflow(moved: list[_Unit], left_out: list[str], source: str, today: dt.da
         out += ([u.mark] if u.mark else []) + u.lines
         previous = u.order
     if left_out:
-        out.append(f"{MARK}recommended entries that did not fit (most toxic first):")
+        out.append(f"{OVERFLOW_NEW} (most toxic first):")
         out += left_out
     return out
 

@@ -22,6 +22,7 @@ from ._score import (
     score_one,
     scored_table,
     scoring_features,
+    thresholds,
 )
 from ._synth import write as write_seed_data
 from ._tracking import log_model, set_alias
@@ -38,7 +39,7 @@ from ._views import apply_views
 __all__ = [
     "PLACEMENTS", "VERDICTS", "ToxicityModel", "TrainResult", "TrainingParams", "apply_views", "default_model_path", "featurize",
     "fit_model", "judge", "labelled_links", "load", "load_casebook", "load_params", "log_model", "markdown_table", "save",
-    "score", "score_one", "scored_table", "scoring_features", "scores", "set_alias", "site_folds", "split_by_site", "train",
+    "score", "score_one", "scored_table", "scoring_features", "scores", "set_alias", "site_folds", "split_by_site", "thresholds", "train",
     "write_seed_data",
 ]
 

@@ -17,7 +17,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -34,6 +33,10 @@ from ..audit import (
     MARK,
     MAX_BYTES,
     MAX_LINES,
+    OVERFLOW_NEW,
+    OVERFLOW_NOTICE,
+    REDUNDANT_MARK,
+    SECTION_PATTERN,
     Line,
     Merged,
     Recorded,
@@ -47,21 +50,13 @@ from ..audit import (
 )
 from ..errors import DisavowError, InputError
 from ..labels import LabelStore
+from ..model import ToxicityModel, thresholds
 from ..reading import join_labels, referring_site
 from ..urls import site_entries, under_sites
 
 _LOG = logging.getLogger(__name__)
 
-#: The verdict thresholds on toxicity (README, "How it scores"): for links whose recorded verdict
-#: came from a rule a person has since changed, the model's verdict is read back from the score.
-TOXIC_AT, SUSPICIOUS_AT = 60.0, 30.0
 _RULE_REASONS = ("on your allowlist", "on your denylist")
-#: The header merge() writes above the entries it adds (audit/_merge.py, _Fit.header).
-_OWN_HEADER = re.compile(r"# Added by toxiclinks on (\d{4}-\d{2}-\d{2}): ([\d,]+) domains, ([\d,]+) URLs\. "
-                         r"Review before uploading\.")
-_REDUNDANT_MARK = MARK + "next line is redundant"
-_OVERFLOW_NOTICE = MARK + "what did not fit"
-_OVERFLOW_NEW = MARK + "recommended entries that did not fit"
 
 
 class NotFound(InputError):
@@ -227,8 +222,8 @@ def _existing_lines(folder: Path, audit: Recorded, notes: list[str]) -> list[Lin
     the audit had to move to its overflow file."""
     lines, _ = read(folder / "disavow.txt")
     kept = [ln for i, ln in enumerate(lines)
-            if not (ln.raw.startswith(_OVERFLOW_NOTICE)
-                    or (ln.raw.startswith(_REDUNDANT_MARK) and i + 1 < len(lines)
+            if not (ln.raw.startswith(OVERFLOW_NOTICE)
+                    or (ln.raw.startswith(REDUNDANT_MARK) and i + 1 < len(lines)
                         and lines[i + 1].kind in ("domain", "url")))]
     kept, found = _without_own_section(kept, audit.created_at)
     if not found and any(ln.kind in ("domain", "url") for ln in kept):
@@ -239,7 +234,7 @@ def _existing_lines(folder: Path, audit: Recorded, notes: list[str]) -> list[Lin
         extra, _ = read(overflow)
         moved = []
         for ln in extra:
-            if ln.raw.startswith(_OVERFLOW_NEW):
+            if ln.raw.startswith(OVERFLOW_NEW):
                 break
             if not ln.raw.startswith(MARK):
                 moved.append(ln)
@@ -259,7 +254,7 @@ def _without_own_section(lines: list[Line], created_at: str) -> tuple[list[Line]
     except ValueError:
         return lines, False
     for h in range(len(lines) - 1, 0, -1):
-        found = _OWN_HEADER.fullmatch(lines[h].raw.strip())
+        found = SECTION_PATTERN.fullmatch(lines[h].raw.strip())
         if not found or lines[h - 1].kind != "blank":
             continue
         # The header has the local date of the machine, the index a UTC time: a day either way.
@@ -275,8 +270,10 @@ def _without_own_section(lines: list[Line], created_at: str) -> tuple[list[Line]
     return lines, False
 
 
-def decide(loaded: Loaded, store: LabelStore) -> Decided:
-    """The audit's verdicts with the label store's judgments and rules put over them."""
+def decide(loaded: Loaded, store: LabelStore, model: ToxicityModel) -> Decided:
+    """The audit's verdicts with the label store's judgments and rules put over them; for links whose
+    recorded verdict came from a rule a person has since changed, the verdict is read back from the
+    toxicity with ``model``'s thresholds."""
     links = loaded.links
     judgments = store.latest()
     labels = join_labels(links, judgments)
@@ -297,8 +294,9 @@ def decide(loaded: Loaded, store: LabelStore) -> Decided:
     verdict = links["verdict"].to_numpy(object).copy()
     reasons = links["reasons"].to_numpy(object).copy()
     stale = was_ruled & np.isin(reasons, _RULE_REASONS)
-    verdict[stale] = np.where(toxicity[stale] >= TOXIC_AT, "toxic",
-                              np.where(toxicity[stale] >= SUSPICIOUS_AT, "suspicious", "ok"))
+    toxic_at, suspicious_at = (100 * t for t in thresholds(model))
+    verdict[stale] = np.where(toxicity[stale] >= toxic_at, "toxic",
+                              np.where(toxicity[stale] >= suspicious_at, "suspicious", "ok"))
     reasons[stale] = ""
     verdict[labels == 1], reasons[labels == 1] = "toxic", "you marked it toxic"
     verdict[labels == 0], reasons[labels == 0] = "ok", "you marked it natural"

@@ -303,7 +303,8 @@ async def _in_thread(func: Callable[..., Any], *args: Any) -> Any:
 
 
 def _decided(audits: _Audits, backend: Callable[[], Backend], audit_id: int) -> _review.Decided:
-    return _reviewing().decide(audits.get(audit_id), backend().store)
+    service = backend()
+    return _reviewing().decide(audits.get(audit_id), service.store, service.model)
 
 
 def _disavow(audits: _Audits, backend: Callable[[], Backend], audit_id: int) -> _review.Disavow:
@@ -312,7 +313,7 @@ def _disavow(audits: _Audits, backend: Callable[[], Backend], audit_id: int) -> 
 
 def _after(loaded: _review.Loaded, service: Backend, site: str, stored: int) -> dict[str, Any]:
     """The answer to a decision: what was stored, the site's row and its links as they are now."""
-    decided = _reviewing().decide(loaded, service.store)
+    decided = _reviewing().decide(loaded, service.store, service.model)
     return {"stored": stored, "site": _reviewing().site_row(decided, site), "links": _reviewing().link_rows(decided, site, 500)}
 
 
