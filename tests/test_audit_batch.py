@@ -99,3 +99,28 @@ def test_an_existing_disavow_file_stops_the_batch_before_it_starts(exports, tmp_
     assert main(["audit-batch", str(exports), "--out", str(tmp_path / "out")]) == 2
     assert "--force" in capsys.readouterr().err
     assert not (tmp_path / "out" / "summary.csv").exists()
+
+
+def test_missing_empty_and_hostile_inputs_are_reported_not_raised(exports, tmp_path, capsys):
+    """No folder, an empty folder: one line, exit 2. Empty, binary and formula-laden files among the
+    exports each get their own error row (no traceback), and the good export is still audited."""
+    assert main(["audit-batch", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o1")]) == 2
+    assert "no such folder of exports" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["audit-batch", str(tmp_path / "empty"), "--out", str(tmp_path / "o2")]) == 2
+    assert "holds no exports" in capsys.readouterr().err
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(exports / "export-03.csv", folder / "a-good.csv")
+    (folder / "b-empty.csv").write_bytes(b"")
+    (folder / "c-binary.csv").write_bytes(bytes(range(256)) * 64)
+    (folder / "d-formulas.csv").write_text('=HYPERLINK("http://evil.example"),=1+1\n"<script>x</script>",@SUM(A1)\n',
+                                           "utf-8")
+    assert main(["audit-batch", str(folder), "--out", str(tmp_path / "o3"), "--no-history"]) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    summary = pd.read_csv(tmp_path / "o3" / "summary.csv", keep_default_na=False)
+    assert list(summary["export"]) == ["a-good.csv", "b-empty.csv", "c-binary.csv", "d-formulas.csv"]
+    assert summary["error"].iloc[0] == "" and summary["links"].iloc[0] > 0
+    assert all(summary["error"].iloc[1:] != "")
+    assert not any(str(e).startswith(("=", "+", "-", "@")) for e in summary["error"])
