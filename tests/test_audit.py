@@ -300,7 +300,7 @@ def test_streamed_audit_writes_exactly_what_the_in_memory_audit_writes(tmp_path,
     whole = tmp_path / "whole"
     first = run_audit([str(links_csv), str(extra)], whole, model=small_model.folder, progress=False,
                       site_topic="outdoor gear")
-    monkeypatch.setattr(audit, "READ_ONCE_ROWS", 0)
+    monkeypatch.setattr(audit, "READ_ONCE_BYTES", 0)
     monkeypatch.setattr(audit, "CHUNK_ROWS", 97)  # chunks that split sites and targets
     streamed = tmp_path / "streamed"
     second = run_audit([str(links_csv), str(extra)], streamed, model=small_model.folder, progress=False,
@@ -317,7 +317,7 @@ def test_an_export_that_changes_between_the_two_readings_is_an_error(tmp_path, s
     from toxiclinks.audit import _run as audit
 
     links_csv, _, _ = export
-    monkeypatch.setattr(audit, "READ_ONCE_ROWS", 0)
+    monkeypatch.setattr(audit, "READ_ONCE_BYTES", 0)
     real = audit._Reader.chunks
     calls = []
 
@@ -342,7 +342,7 @@ def test_a_failed_write_mid_audit_is_an_error_and_keeps_the_previous_outputs(tmp
     out = tmp_path / "out"
     run_audit([str(links_csv)], out, model=small_model.folder, progress=False)
     before = {name: (out / name).read_bytes() for name in ("links.csv", "links.parquet", "disavow.txt")}
-    monkeypatch.setattr(audit, "READ_ONCE_ROWS", 0)
+    monkeypatch.setattr(audit, "READ_ONCE_BYTES", 0)
     monkeypatch.setattr(audit, "CHUNK_ROWS", 97)
     real, calls = audit.csv_bytes, []
 
@@ -479,7 +479,7 @@ def test_sigterm_removes_temporary_files_and_says_so(tmp_path, small_model, expo
 import os, signal, sys
 from toxiclinks.audit import _run as audit
 from toxiclinks.cli import main
-audit.READ_ONCE_ROWS, audit.CHUNK_ROWS = 0, 97
+audit.READ_ONCE_BYTES, audit.CHUNK_ROWS = 0, 97
 real, calls = audit.csv_bytes, []
 def stopping(*args, **kwargs):
     calls.append(1)

@@ -234,10 +234,10 @@ def test_a_second_audit_reuses_the_cache(audits):
 
 
 def test_a_streamed_audit_fetches_once_and_writes_the_same_links(web, gsc, audits, tmp_path, monkeypatch):
-    """Exports past READ_ONCE_ROWS are read twice; the second reading takes its pages from the cache
+    """Exports past READ_ONCE_BYTES are read twice; the second reading takes its pages from the cache
     whatever their age, and nothing is counted twice."""
     monkeypatch.setenv("TOXICLINKS_HOME", str(tmp_path / "home"))  # a fresh cache
-    monkeypatch.setattr(_run, "READ_ONCE_ROWS", 2)
+    monkeypatch.setattr(_run, "READ_ONCE_BYTES", 0)
     monkeypatch.setattr(_run, "CHUNK_ROWS", 3)
     with web.environment():
         before = len(web.log)

@@ -161,10 +161,12 @@ def test_fetching_is_refused_on_a_cluster(tmp_path):
 
 
 def test_without_a_cluster_dask_is_not_imported(tmp_path):
+    """Nor is the fetching stack (httpx) without --fetch: every command would pay for it."""
     code = ("import sys, toxiclinks.cli, toxiclinks.audit\n"
-            "assert not {'dask', 'distributed'} & set(sys.modules)\n"
+            "assert not {'dask', 'distributed', 'httpx'} & set(sys.modules)\n"
             "from toxiclinks.audit import run_audit\n"
             f"run_audit([{str(SAMPLE)!r}], {str(tmp_path / 'out')!r}, progress=False, history=False)\n"
-            "assert not {'dask', 'distributed'} & set(sys.modules), sorted(m for m in sys.modules if 'dask' in m)\n")
+            "assert not {'dask', 'distributed', 'httpx'} & set(sys.modules), "
+            "sorted(m for m in sys.modules if 'dask' in m or 'httpx' in m)\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
     assert (tmp_path / "out" / "links.csv").exists()

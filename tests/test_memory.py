@@ -1,6 +1,6 @@
 """A guard on the streamed audit's memory, measured as peak RSS (the issue's CI-sized check).
 
-An export past ``READ_ONCE_ROWS`` is streamed twice, and between the passes the audit keeps only
+An export past ``READ_ONCE_BYTES`` is streamed twice, and between the passes the audit keeps only
 compact per-link numbers (context keys and group codes, toxicity, verdict codes), so its peak is
 the working set of a few chunks plus little per link. A generated 200k-link export, streamed in
 20k-link chunks, in a fresh process with the model loaded first: the peak may exceed the memory
@@ -27,7 +27,7 @@ from toxiclinks.model import load
 model = load()
 model.compiled_forest(wait=True)  # the same scorer in both runs (the library is built once per home)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-_run.READ_ONCE_ROWS, _run.CHUNK_ROWS = int(sys.argv[2]), 20_000
+_run.READ_ONCE_BYTES, _run.CHUNK_ROWS = int(sys.argv[2]), 20_000
 result = run_audit([sys.argv[1]], tempfile.mkdtemp(), model=model, progress=False, history=False)
 print(json.dumps({"before_kb": before, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "links": result.links}))

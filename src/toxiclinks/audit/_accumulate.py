@@ -3,8 +3,9 @@ disavow file, report): codes instead of strings, toxic URLs spilled to a tempora
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Literal
 
 import numpy as np
 import pandas as pd
@@ -81,12 +82,14 @@ class Accumulator:
         self.targets: dict[str, None] = {}  # the first three target sites, for the report title
         self.regions_found = 0
         self.toxic_urls = spill  # one URL per line
+        self._cached: dict[str, np.ndarray] = {}  # the names of the codes, built once parts stop coming
 
     def add(self, links: pd.DataFrame, scored: pd.DataFrame, start: int) -> None:
         self.add_part(compact(links, scored), start)
 
     def add_part(self, part: Part, start: int) -> None:
         """Add one chunk's :class:`Part` (the links ``start:start + len(part)`` of the export)."""
+        self._cached.clear()
         self.parts.append({
             "site": _recode(part.site, part.sites, self.site_codes),
             "toxicity": part.toxicity, "verdict": part.verdict, "anchor_class": part.anchor_class,
@@ -103,7 +106,21 @@ class Accumulator:
         self.regions_found += part.regions_found
 
     def _column(self, name: str) -> np.ndarray:
-        return np.concatenate([p[name] for p in self.parts]) if self.parts else np.empty(0, dtype=np.int64)
+        """A per-link (or per-flagged, per-toxic) column over the whole export."""
+        if len(self.parts) > 1:  # parts have stopped coming: join them once, keeping no second copy
+            self.parts = [{key: np.concatenate([p[key] for p in self.parts]) for key in self.parts[0]}]
+        column = self.parts[0][name] if self.parts else np.empty(0, dtype=np.int64)
+        column.flags.writeable = False  # shared by every caller
+        return column
+
+    def _names(self, kind: Literal["site", "reason"]) -> np.ndarray:
+        """The strings numbered by ``site_codes`` or ``reason_codes``, indexable by their numbers."""
+        key = f"{kind} names"
+        if key not in self._cached:
+            names = _names(self.site_codes if kind == "site" else self.reason_codes)
+            names.flags.writeable = False
+            self._cached[key] = names
+        return self._cached[key]
 
     def toxicity(self) -> np.ndarray:
         """Toxicity 0-100 of every link, as the scores gave it."""
@@ -114,26 +131,28 @@ class Accumulator:
         return {v: int(c) for v, c in zip(AUDIT_VERDICTS, codes, strict=True) if c}
 
     def site_table(self, allow: list[str]) -> pd.DataFrame:
-        return site_table(_names(self.site_codes), self._column("site"), self.toxicity(),
+        return site_table(self._names("site"), self._column("site"), self.toxicity(),
                           self._column("verdict"), self._column("flagged"), self._column("reasons"),
-                          _names(self.reason_codes), allow)
+                          self._names("reason"), allow)
 
     def recommendation(self, domains: pd.DataFrame) -> Recommendation:
         """:func:`recommend` with the toxic links' URLs read back from the spill file where needed."""
         toxic = self._column("toxic")
-        sites = _names(self.site_codes)[self._column("site")[toxic]] if len(toxic) else np.empty(0, dtype=object)
-        wanted = url_sites_of(domains)
-        urls = np.full(len(toxic), None, dtype=object)
+        site_names = self._names("site")
+        # Only the toxic links of sites whose URLs are disavowed one by one matter here: only
+        # their URLs are read back (the spill file holds one line per toxic link, in order).
+        wanted = np.zeros(len(site_names), dtype=bool)
+        wanted[[self.site_codes[s] for s in url_sites_of(domains)]] = True
+        keep = wanted[self._column("site")[toxic]] if len(toxic) else np.zeros(0, dtype=bool)
         self.toxic_urls.seek(0)
-        for i, (line, site) in enumerate(zip(self.toxic_urls, sites, strict=True)):
-            if site in wanted:
-                urls[i] = line.rstrip("\n")
-        flagged, names = self._column("flagged"), np.append(_names(self.reason_codes), "")
+        urls = np.array([line.rstrip("\n") for line in itertools.compress(self.toxic_urls, keep)], dtype=object)
+        toxic = toxic[keep]
+        flagged, names = self._column("flagged"), np.append(self._names("reason"), "")
         pos = np.minimum(np.searchsorted(flagged, toxic), max(len(flagged) - 1, 0))
         has_reason = (flagged[pos] == toxic) if len(flagged) else np.zeros(len(toxic), dtype=bool)
         codes = np.where(has_reason, self._column("reasons")[pos] if len(flagged) else -1, len(names) - 1)
-        reasons = names[codes]
-        return recommend(domains, sites, urls, self.toxicity()[toxic], reasons)
+        return recommend(domains, site_names[self._column("site")[toxic]], urls, self.toxicity()[toxic],
+                         names[codes])
 
     def anchor_counts(self) -> pd.DataFrame:
         if not self.counts:

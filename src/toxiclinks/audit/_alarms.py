@@ -17,9 +17,19 @@ def anchor_counts(links: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
     anchor = np.full(len(cls), "", dtype=object)
     if keyword.any():
         anchor[keyword] = links["anchor"][keyword].fillna("").str.lower().str.strip().to_numpy(object)
-    frame = pd.DataFrame({"target": links["target_site"].fillna("").to_numpy(object), "anchor": anchor, "cls": cls})
-    frame = frame[(frame["target"] != "") & (frame["cls"] != "unknown")]
-    return frame.groupby(["target", "anchor", "cls"], sort=False).size().rename("n").reset_index()
+    target = links["target_site"].fillna("").to_numpy(object)
+    keep = np.flatnonzero((target != "") & (cls != "unknown"))
+    target, anchor, cls = target[keep], anchor[keep], cls[keep]
+    # Grouped by integer codes (a groupby over three text columns costs several times more); groups
+    # are numbered in order of first appearance, as a groupby without sorting gives them.
+    key = np.zeros(len(keep), dtype=np.int64)
+    for values in (target, anchor, cls):
+        codes, uniques = pd.factorize(values)
+        key = key * max(len(uniques), 1) + codes
+    group, _ = pd.factorize(key)
+    _, first = np.unique(group, return_index=True)  # each group's first row
+    return pd.DataFrame({"target": target[first], "anchor": anchor[first], "cls": cls[first],
+                         "n": np.bincount(group, minlength=len(first))})
 
 
 def anchor_alarms(counts: pd.DataFrame) -> list[str]:

@@ -44,15 +44,16 @@ class ChunkJob:
 
 
 def chunk_features(job: ChunkJob, chunk: pd.DataFrame, chunk_context: Context,
-                   ) -> tuple[np.ndarray, Context, np.ndarray, np.ndarray]:
+                   anchors: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, Context, np.ndarray, np.ndarray]:
     """Step 1 of scoring a chunk: regions from saved pages, then the feature matrix (with the
-    chunk's slice of the profile context) and the allow/deny masks."""
+    chunk's slice of the profile context and, if the first pass kept them, its anchor features)
+    and the allow/deny masks."""
     if job.page_index is not None:
         from ._pages import add_regions
 
         add_regions(chunk, job.pages or "", (job.page_index, []))
     return featurize(job.model, chunk, allow=job.allow, deny=job.deny, site_topic=job.site_topic,
-                     context=chunk_context)
+                     context=chunk_context, anchors=anchors)
 
 
 def chunk_judgment(job: ChunkJob, X: np.ndarray, allowed: np.ndarray, denied: np.ndarray) -> Any:

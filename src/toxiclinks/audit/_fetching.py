@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..fetch import FILLED_FIELDS, FetchOptions, FetchProgress, fetch_table
+from ..fetch import FILLED_FIELDS, FetchOptions, FetchProgress
 from ..urls import URLError, normalize_host, site_entry
 
 #: Export formats whose rows are thin: the page must be read to judge the link.
@@ -78,6 +78,8 @@ class PageFetcher:
                              path=None if pd.isna(where) else str(where))
         options = self.options if first_pass else dataclasses.replace(
             self.options, refetch_after_days=math.inf, retry_failed_after_days=math.inf)
+        from ..fetch import fetch_table  # the fetching stack is imported by audits that fetch
+
         found = fetch_table(chunk.loc[rows], cache=self.cache, options=options,
                             progress=self._progress if first_pass else None)
         filled = pd.Series("", index=rows, dtype=object)

@@ -12,10 +12,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ..safeio import UNSAFE_CHARACTERS, escape_unsafe
 from ..urls import (
     host_of,
-    host_table,
     platforms,
     site_entries,
     split_hosts,
@@ -80,21 +83,22 @@ class Merged:
 
 
 # What goes into the file first when not everything fits (lower first): the existing file's
-# entries (it is what Google applies today), its comments and blank lines, then new proposals.
-_OLD_DOMAIN, _OLD_URL, _OLD_NOTE, _NEW_DOMAIN, _NEW_URL = range(5)
+# entries (it is what Google applies today), its comments and blank lines; then new proposals
+# (:class:`_New`: domains, then URLs).
+_OLD_DOMAIN, _OLD_URL, _OLD_NOTE = range(3)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Unit:
-    """Lines that go into the file together (an entry and the comment that belongs to it)."""
+    """Lines of the existing file that go into the file together (an entry and the comment that
+    belongs to it)."""
 
     rank: int
     order: int
     lines: list[str]
     mark: str = ""  # a comment of toxiclinks about the entry, the first to go when space is short
     redundant: bool = False
-    source_line: int = 0  # its line in the existing file (0 for new entries)
-    entry: str = ""  # a new entry's line
+    source_line: int = 0  # its line in the existing file
 
 
 def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (),
@@ -128,53 +132,64 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
     existing_urls = {ln.value for ln in existing if ln.kind == "url"}
     notes: list[str] = []
     new_domains = {}
-    hosts = host_table(site.lower() for site in rec.domains)
-    hosts.update(host_table({parts.site for parts in hosts.values()} - hosts.keys()))  # the sites not split yet
+    site_of, registered_of, platform_of = _host_parts(site.lower() for site in rec.domains)
     for site, reason in rec.domains.items():
         site = site.lower()
-        if under_sites(site, allow_set):
+        if allow_set and under_sites(site, allow_set):
             notes.append(f"{site}: allowlisted, not disavowed")
             continue
-        parts = hosts[site]
-        if not parts.platform and parts.registered_domain != site and parts.site != site:
-            site = parts.site
-        if hosts[site].platform == site:
+        if not platform_of[site] and registered_of[site] != site and site_of[site] != site:
+            site = site_of[site]
+        if platform_of[site] == site:
             notes.append(f"{site}: a hosting platform, never disavowed whole; its URLs are listed instead")
             continue
         if site.startswith("["):  # an IPv6 address: no domain: line can name it
             notes.append(f"{site}: an IPv6 address, which a domain: line cannot name; its URLs are listed instead")
             continue
-        if covered_by(site, existing_domains) or site in new_domains:
+        if (existing_domains and covered_by(site, existing_domains)) or site in new_domains:
             continue
         new_domains[site] = reason
     new_urls = {}
+    host_of_url = {}
+    covered: dict[str, bool] = {}  # by a new domain: entry, per host (a URL is covered as its host is)
     for url, reason in rec.urls.items():
-        if under_sites(host_of(url), allow_set):
+        host = host_of(url)
+        if allow_set and under_sites(host, allow_set):
             continue
-        if url in existing_urls or covered_by(url, existing_domains) or covered_by(url, new_domains):
+        if url in existing_urls or (existing_domains and covered_by(url, existing_domains)):
+            continue
+        if host not in covered:
+            covered[host] = bool(covered_by(host, new_domains))
+        if covered[host]:
             continue
         new_urls[url] = reason
+        host_of_url[url] = host
 
     fit = _Fit(max_lines, max_bytes, today)
     # More new entries than lines allowed: no layout with a comment per entry can fit.
     hopeless = len(new_domains) + len(new_urls) > max_lines
-    new = _new_units(new_domains, new_urls, comments and not hopeless)
-    if comments and (new_domains or new_urls) and (hopeless or not fit.fits(units, new)):
+    new = _New.of(new_domains, new_urls, comments and not hopeless)
+    # Whether the file fits as it stands, computed again after each change below.
+    fits = fit.fits(units, new)
+    if comments and (new_domains or new_urls) and (hopeless or not fits):
         notes.append("the file would exceed Google's limits with one comment per entry; comments dropped")
         if not hopeless:
-            new = _new_units(new_domains, new_urls, False)
-    if not fit.fits(units, new) and any(u.mark for u in units):
+            new = _New.of(new_domains, new_urls, False)
+            fits = fit.fits(units, new)
+    if not fits and any(u.mark for u in units):
         notes.append("the file would exceed Google's limits with a comment on each redundant line; "
                      "those comments dropped")
         fit.marks = False
+        fits = fit.fits(units, new)
     moved: list[_Unit] = []
-    if not fit.fits(units, new) and any(u.redundant for u in units):
+    if not fits and any(u.redundant for u in units):
         moved = [u for u in units if u.redundant]
         units = [u for u in units if not u.redundant]
         notes.append(f"still over Google's limits: {_count(len(moved), 'redundant line')} of {source} (duplicates, "
                      f"entries a domain: line covers) moved to {overflow_name}")
-    if not fit.fits(units, new) and new_urls:
-        url_sites = _sites_of_urls(new_urls)
+        fits = fit.fits(units, new)
+    if not fits and new_urls:
+        url_sites = _sites_of_urls(host_of_url)
         collapsed = sorted(set(url_sites.values()))
         notes.append(f"still over the limits: {len(new_urls):,} URLs collapsed into "
                      f"{len(collapsed):,} domain: entries")
@@ -185,14 +200,14 @@ def merge(existing: list[Line], rec: Recommendation, *, allow: Iterable[str] = (
             if not under_sites(site, allow_set) and not platform[site]:
                 new_domains.setdefault(site, "collapsed from URLs")
         new_urls = {u: r for u, r in new_urls.items() if platform[url_sites[u]]}
-        new = _new_units(new_domains, new_urls, False)
-    if not fit.fits(units, new):
+        new = _New.of(new_domains, new_urls, False)
+        fits = fit.fits(units, new)
+    if not fits:
         units, cut = fit.fill(units, new)
         moved += cut
-    left_out = [u.entry for u in sorted(new, key=lambda u: u.order) if u.rank < 0]
-    new = [u for u in new if u.rank >= 0]
-    added_domains = [u.entry[len("domain:"):] for u in new if u.rank == _NEW_DOMAIN]
-    added_urls = [u.entry for u in new if u.rank == _NEW_URL]
+    left_out = new.entries[new.taken:]
+    added_domains = [entry[len("domain:"):] for entry in new.entries[:new.kept_domains]]
+    added_urls = new.entries[new.domains:new.taken]
     if left_out:
         notes.append(f"{_count(len(left_out), 'new entry', 'new entries')} do not fit beside the existing lines "
                      f"within Google's limits ({max_lines:,} lines, {max_bytes:,} bytes); the most toxic that fit "
@@ -261,15 +276,51 @@ def _covering(entry: str, domains: dict[str, int]) -> str | None:
     return covered_by(parent, domains) if parent else None
 
 
-def _new_units(domains: dict[str, str], urls: dict[str, str], comments: bool) -> list[_Unit]:
-    """New entries as units: ``order`` is their rank in the recommendation (most toxic first)."""
-    units = []
-    entries = [*(("domain:" + site, reason, _NEW_DOMAIN) for site, reason in domains.items()),
-               *((url, reason, _NEW_URL) for url, reason in urls.items())]
-    for order, (entry, reason, rank) in enumerate(entries):
-        lines = ["# " + _one_line(reason), entry] if comments and reason else [entry]
-        units.append(_Unit(rank, order, lines, entry=entry))
-    return units
+@dataclass
+class _New:
+    """The new entries in recommendation order (most toxic first): ``domain:`` lines, then URLs.
+
+    The file is filled in this order, so the entries that fit are always the first ``taken``.
+    Kept as plain lists (no object per entry): there can be hundreds of thousands.
+    """
+
+    entries: list[str]
+    domains: int  # how many of ``entries`` (the first ones) are domain: lines
+    comments: list[str] | None  # per entry, its comment line ("" for none); None when comments are dropped
+    taken: int  # how many fit in the file (all, unless :meth:`_Fit.fill` says otherwise)
+
+    @classmethod
+    def of(cls, domains: dict[str, str], urls: dict[str, str], comments: bool) -> _New:
+        """New domains and URLs with their reasons, as entries (with a comment each when asked)."""
+        entries = [*("domain:" + site for site in domains), *urls]
+        notes = None
+        if comments:
+            notes = ["# " + _one_line(reason) if reason else "" for reason in (*domains.values(), *urls.values())]
+        return cls(entries, len(domains), notes, len(entries))
+
+    @property
+    def kept_domains(self) -> int:
+        """How many ``domain:`` entries fit."""
+        return min(self.taken, self.domains)
+
+    def lines(self, ordered: bool) -> list[str]:
+        """The lines of the entries that fit: domains, then URLs, each sorted (as they are when not ``ordered``)."""
+        out: list[str] = []
+        for picks in (range(self.kept_domains), range(self.domains, max(self.taken, self.domains))):
+            if self.comments is None:
+                chosen = self.entries[picks.start:picks.stop]
+                out += sorted(chosen) if ordered else chosen
+                continue
+            for i in sorted(picks, key=self.entries.__getitem__) if ordered else picks:
+                out += [self.comments[i], self.entries[i]] if self.comments[i] else [self.entries[i]]
+        return out
+
+    def costs(self) -> tuple[np.ndarray, list[str]]:
+        """Per entry, its lines in the file and their text joined by line breaks."""
+        if self.comments is None:
+            return np.ones(len(self.entries), dtype=np.int64), self.entries
+        lines = np.array([2 if c else 1 for c in self.comments], dtype=np.int64)
+        return lines, [f"{c}\n{e}" if c else e for c, e in zip(self.comments, self.entries, strict=True)]
 
 
 @dataclass
@@ -281,17 +332,13 @@ class _Fit:
     today: dt.date
     marks: bool = True  # whether redundant existing lines get toxiclinks' comment
 
-    def lines(self, units: list[_Unit], new: list[_Unit], ordered: bool = True) -> list[str]:
-        """The file: existing units in their order, then the dated section of the new ones that fit
-        (rank not negative), domains then URLs, each sorted (left unsorted when only counted)."""
+    def lines(self, units: list[_Unit], new: _New, ordered: bool = True) -> list[str]:
+        """The file: existing units in their order, then the dated section of the new entries that
+        fit, domains then URLs, each sorted (left unsorted when only counted)."""
         out = [line for u in units for line in self._lines(u)]
-        new = [u for u in new if u.rank >= 0]
-        if ordered:
-            new.sort(key=lambda u: (u.rank, u.entry))
-        if new:
-            domains = sum(u.rank == _NEW_DOMAIN for u in new)
-            out += ["", self.header(domains, len(new) - domains)]
-            out += [line for u in new for line in u.lines]
+        if new.taken:
+            out += ["", self.header(new.kept_domains, new.taken - new.kept_domains)]
+            out += new.lines(ordered)
         return out
 
     def _lines(self, unit: _Unit) -> list[str]:
@@ -302,7 +349,7 @@ class _Fit:
         """The comment that opens the section of new entries."""
         return SECTION_HEADER.format(day=self.today.isoformat(), domains=domains, urls=urls)
 
-    def fits(self, units: list[_Unit], new: list[_Unit]) -> bool:
+    def fits(self, units: list[_Unit], new: _New) -> bool:
         """Whether the whole file fits."""
         return self.room([], self.lines(units, new, ordered=False))
 
@@ -310,26 +357,24 @@ class _Fit:
         """Whether ``more`` lines fit after ``lines``."""
         return len(lines) + len(more) <= self.max_lines and _size(lines) + _size(more) <= self.max_bytes
 
-    def fill(self, units: list[_Unit], new: list[_Unit]) -> tuple[list[_Unit], list[_Unit]]:
-        """Take units in order of importance up to the first that does not fit; new units that do
-        not fit get a negative rank. Returns the existing units kept and those that are not."""
-        header = _size(["", self.header(len(new), len(new))])
-        lines = size = 0
-        taken: set[int] = set()
-        full = paid = False
-        for u in sorted([*units, *new], key=lambda u: (u.rank, u.order)):
-            extra = self._lines(u)
-            cost_lines, cost_bytes = len(extra), _size(extra)
-            if u.rank >= _NEW_DOMAIN and not paid:  # the first new entry brings the section's header
-                cost_lines, cost_bytes = cost_lines + 2, cost_bytes + header
-            full = full or lines + cost_lines > self.max_lines or size + cost_bytes > self.max_bytes
-            if full:
-                if u.rank >= _NEW_DOMAIN:
-                    u.rank = -1
-                continue
-            paid = paid or u.rank >= _NEW_DOMAIN
-            lines, size = lines + cost_lines, size + cost_bytes
-            taken.add(id(u))
+    def fill(self, units: list[_Unit], new: _New) -> tuple[list[_Unit], list[_Unit]]:
+        """Take units in order of importance, then the new entries, up to the first that does not
+        fit; sets how many new entries are taken. Returns the existing units kept and those that are not."""
+        ordered = sorted(units, key=lambda u: (u.rank, u.order))
+        unit_lines = [self._lines(u) for u in ordered]
+        new_lines, new_texts = new.costs()
+        cost_lines = np.concatenate([np.fromiter(map(len, unit_lines), dtype=np.int64, count=len(ordered)),
+                                     new_lines])
+        # Bytes as UTF-8 with a line break after each line (a unit has at least one line).
+        texts = pa.array(["\n".join(lines) for lines in unit_lines] + new_texts, type=pa.large_string())
+        cost_bytes = pc.binary_length(texts).to_numpy(zero_copy_only=False).astype(np.int64) + 1
+        if new.entries:  # the first new entry brings the section's header
+            cost_lines[len(ordered)] += 2
+            cost_bytes[len(ordered)] += _size(["", self.header(len(new.entries), len(new.entries))])
+        over = (np.cumsum(cost_lines) > self.max_lines) | (np.cumsum(cost_bytes) > self.max_bytes)
+        cut = int(np.argmax(over)) if over.any() else len(over)
+        new.taken = max(cut - len(ordered), 0)
+        taken = {id(u) for u in ordered[:cut]}
         return [u for u in units if id(u) in taken], [u for u in units if id(u) not in taken]
 
 
@@ -367,9 +412,24 @@ def _size(lines: list[str]) -> int:
     return len("\n".join(lines).encode("utf-8")) + 1 if lines else 0
 
 
-def _sites_of_urls(urls: Iterable[str]) -> dict[str, str]:
-    """The site of each URL, without its port (distinct hosts split in one vectorised call)."""
-    host = {u: host_of(u) for u in urls}
-    distinct = list(dict.fromkeys(host.values()))
+def _sites_of_urls(hosts: dict[str, str]) -> dict[str, str]:
+    """The site of each URL, from its host (:func:`host_of`; distinct hosts split in one vectorised call)."""
+    distinct = list(dict.fromkeys(hosts.values()))
     site = dict(zip(distinct, split_hosts(distinct)["site"], strict=True))
-    return {u: site[h] for u, h in host.items()}
+    return {u: site[h] for u, h in hosts.items()}
+
+
+def _host_parts(hosts: Iterable[str]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Site, registered domain and platform of each distinct host and of each of their sites,
+    split in vectorised calls (flat dictionaries: no object per host)."""
+    tables: dict[str, dict[str, str]] = {"site": {}, "registered_domain": {}, "platform": {}}
+
+    def split(batch: list[str]) -> None:
+        if batch:
+            parts = split_hosts(batch)
+            for name, table in tables.items():
+                table.update(zip(batch, parts[name].tolist(), strict=True))
+
+    split(list(dict.fromkeys(hosts)))
+    split(list(dict.fromkeys(site for site in tables["site"].values() if site not in tables["site"])))
+    return tables["site"], tables["registered_domain"], tables["platform"]

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import schema
-from ..config import home
+from ..config import home, release_memory
 from ..errors import DisavowError, InputError
 from ..features import Context
 from ..fetch import FetchOptions
@@ -67,6 +68,8 @@ from ._inputs import (
 )
 from ._merge import merge
 from ._report import ReportData, render
+
+T = TypeVar("T")
 
 LINK_COLUMNS = ["source_file", "source_row", "source_url", "target_url", "anchor", "source_site",
                 "toxicity", "verdict", "reasons", "anchor_class", "placement", "label"]
@@ -133,9 +136,14 @@ class Progress:
             sys.stderr.flush()
 
 
-#: Exports up to this many links are read once and held in memory; larger ones are streamed
-#: twice (profile statistics first, then scoring chunk by chunk), so memory stays bounded.
-READ_ONCE_ROWS = 500_000
+#: Exports whose canonical links take up to this much memory are read once and held (each chunk
+#: let go once scored); larger ones are streamed twice (profile statistics first, then scoring
+#: chunk by chunk), so memory stays bounded. Reading a file again costs about as much as a
+#: third of scoring it (bench/RESULTS.md).
+READ_ONCE_BYTES = 1 << 30
+#: Canonical links take about this many bytes of memory per byte of a plain export file, so a
+#: file that cannot fit is streamed from the start (a compressed one is held until it overflows).
+_MEMORY_PER_FILE_BYTE = 2.2
 #: About four chunks are in memory while scoring (reading, features, LightGBM, writing), so the
 #: chunk size bounds a streamed audit's peak memory (bench/RESULTS.md has the trade-off).
 CHUNK_ROWS = 50_000
@@ -197,8 +205,8 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
             session.use_model(mdl, None if isinstance(model, ToxicityModel) else model, site_topic)
         # Pass 1: profile statistics (and, for exports that fit, the chunks themselves).
         builder = features.context_builder()
-        held: list[pd.DataFrame] | None = []
-        total = 0
+        held: list[tuple[pd.DataFrame, dict[str, np.ndarray]]] | None = [] if _may_hold(exports) else None
+        held_bytes = total = 0
         target_counts: dict[str, int] = {}
         if session is not None:
             bar.step("reading on the cluster")
@@ -206,15 +214,16 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
             held = None
         else:
             for chunk in reader.chunks(rejects, notes):
-                features.add_to_context(builder, chunk)
+                anchors = features.add_to_context(builder, chunk)
                 total += len(chunk)
                 for name, n in chunk["target_site"].value_counts().items():
                     target_counts[name] = target_counts.get(name, 0) + int(n)
-                if held is not None:
-                    held.append(chunk)
-                    held = held if total <= READ_ONCE_ROWS else None
+                if held is not None:  # with the anchor features, which pass 2 then takes back
+                    held.append((chunk, anchors))
+                    held_bytes += int(chunk.memory_usage(deep=True).sum()) + sum(v.nbytes for v in anchors.values())
+                    held = held if held_bytes <= READ_ONCE_BYTES else None
                 bar.step(f"reading: {total:,} links")
-            chunk = None  # the last chunk is not needed while the context is computed
+            chunk = anchors = None  # the last chunk is not needed while the context is computed
         context = builder.finish()
         del builder
         rejected = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
@@ -246,14 +255,16 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
                 for scored in session.second_pass(job, context):
                     sink.add(*scored)
             else:
-                chunks = held if held is not None else reader.chunks(None, None)
+                chunks = _let_go(held) if held is not None else ((c, None) for c in reader.chunks(None, None))
+                del held
                 _score_locally(job, chunks, context, total, model_thread, sink)
-                del held, chunks
+                del chunks
             if sink.start != total:
                 raise InputError(f"the export changed while it was being audited ({total:,} links on the first "
                                  f"reading, {sink.start:,} on the second); run the audit again")
             # What is left needs only the compact per-link numbers.
             del context
+            release_memory()
             # The comparison with the previous audit of the site (Arrow hash passes that release the
             # GIL) runs on the model's thread, idle now, while this one builds the site decisions.
             comparing = model_thread.submit(recorder.changes) if recorder is not None else None
@@ -313,8 +324,24 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
                        time.perf_counter() - started, notes + merged.notes, merged.full, changes, key)
 
 
-def _score_locally(job: ChunkJob, chunks: Iterable[pd.DataFrame], context: Context, total: int,
-                   model_thread: ThreadPoolExecutor, sink: _Sink) -> None:
+def _may_hold(exports: list[str]) -> bool:
+    """Whether the exports may fit in :data:`READ_ONCE_BYTES` (compressed ones are not sized here)."""
+    size = 0
+    for path in exports:
+        with contextlib.suppress(OSError):
+            size += Path(path).stat().st_size
+    return size * _MEMORY_PER_FILE_BYTE <= READ_ONCE_BYTES
+
+
+def _let_go(chunks: list[T]) -> Iterator[T]:
+    """The held chunks in order, each dropped from the list as it is handed out."""
+    chunks.reverse()
+    while chunks:
+        yield chunks.pop()
+
+
+def _score_locally(job: ChunkJob, chunks: Iterable[tuple[pd.DataFrame, dict[str, np.ndarray] | None]],
+                   context: Context, total: int, model_thread: ThreadPoolExecutor, sink: _Sink) -> None:
     """Pass 2 in this process: every chunk scored and handed to ``sink`` in order."""
     read = 0
     pending: tuple[pd.DataFrame, np.ndarray, Context, Future] | None = None
@@ -326,13 +353,13 @@ def _score_locally(job: ChunkJob, chunks: Iterable[pd.DataFrame], context: Conte
 
     # LightGBM runs on one core for chunk k (it releases the GIL) while this thread computes the
     # features of chunk k+1 and then writes chunk k: about a fifth of the audit's time is hidden.
-    for chunk in chunks:
+    for chunk, anchors in chunks:
         chunk_context = context.rows(read, read + len(chunk))
         if len(chunk_context) != len(chunk):
             raise InputError("the export changed while it was being audited (the second reading "
                              f"found more than the {total:,} links of the first); run the audit again")
         read += len(chunk)
-        X, chunk_context, allowed, denied = chunk_features(job, chunk, chunk_context)
+        X, chunk_context, allowed, denied = chunk_features(job, chunk, chunk_context, anchors)
         judgment = model_thread.submit(chunk_judgment, job, X, allowed, denied)
         if pending is not None:
             write(*pending)

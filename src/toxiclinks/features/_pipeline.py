@@ -95,15 +95,21 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
         return self.transform_with_context(X, context)[0]
 
     def transform_with_context(self, X: pd.DataFrame, context: Context | None = None,
-                               ) -> tuple[np.ndarray, Context]:
+                               anchors: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, Context]:
         """:meth:`transform`, also returning the batch context used, with the links' source topic
-        vectors (reasons name the target and source topics)."""
+        vectors (reasons name the target and source topics).
+
+        ``anchors`` are the links' anchor features as :meth:`add_to_context` returned them, when
+        the first pass of a batch held on to them (they are not computed again).
+        """
         check_is_fitted(self, "feature_names_out_")
         links = _validate(X)
         if len(links) == 0:
             return np.empty((0, len(FEATURES)), dtype=np.float32), context or self.context_builder().finish()
         if context is not None and len(context) != len(links):
             raise ValueError(f"the context covers {len(context):,} links, the table has {len(links):,}")
+        if anchors is not None and any(len(v) != len(links) for v in anchors.values()):
+            raise ValueError(f"the anchor features given do not cover the table's {len(links):,} links")
         # Column-major: each column is one contiguous copy (strided writes into a row-major matrix
         # are slow), and LightGBM reads either order with the same results.
         matrix = np.empty((len(FEATURES), len(links)), dtype=np.float32)
@@ -134,7 +140,7 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
                 if len(links) >= PARALLEL_ROWS else None
             side = _start(pool, side_work)
             values = {**domain.compute(links, self, None if context is None else context.hosts),
-                      **anchor.compute(links, self)}
+                      **(anchor.compute(links, self) if anchors is None else anchors)}
             if context is None:
                 builder = self.context_builder()
                 builder.add(links, values)
@@ -152,11 +158,14 @@ class LinkFeatures(TransformerMixin, BaseEstimator):
         """A builder for the profile-level context of a streamed batch (see :mod:`._context`)."""
         return ContextBuilder(getattr(self, "site_topic", None))
 
-    def add_to_context(self, builder: ContextBuilder, X: pd.DataFrame) -> None:
-        """First pass of a streamed batch: add one chunk's keys to ``builder``."""
+    def add_to_context(self, builder: ContextBuilder, X: pd.DataFrame) -> dict[str, np.ndarray]:
+        """First pass of a streamed batch: add one chunk's keys to ``builder``. Returns the chunk's
+        anchor features, computed on the way, for :meth:`transform_with_context` (``anchors``)."""
         check_is_fitted(self, "feature_names_out_")
         links = _validate(X)
-        builder.add(links, anchor.compute(links, self))
+        values = anchor.compute(links, self)
+        builder.add(links, values)
+        return values
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names of the output columns (``group__name``)."""

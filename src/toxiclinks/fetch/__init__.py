@@ -22,9 +22,12 @@ redirect loop, DNS, private address, …; ``reason`` says which).
 
 from __future__ import annotations
 
-from ._crawl import LinkQuery, ProgressCallback, afetch_links, fetch_links
+from typing import TYPE_CHECKING, Any
+
 from ._html import LinkFacts, link_regions
 from ._options import (
+    EXTRA_COLUMNS,
+    FILLED_FIELDS,
     OUTCOMES,
     PAGE_OUTCOMES,
     USER_AGENT,
@@ -35,7 +38,26 @@ from ._options import (
     PageOutcome,
     PageResult,
 )
-from ._table import EXTRA_COLUMNS, FILLED_FIELDS, fetch_table, to_columns
+
+if TYPE_CHECKING:
+    from ._crawl import LinkQuery, ProgressCallback, afetch_links, fetch_links
+    from ._table import fetch_table, to_columns
+
+# The fetching itself (httpx, asyncio, the page cache) is imported when first named: every audit
+# and command imports this face for its options, few fetch pages.
+_LAZY = {"LinkQuery": "_crawl", "ProgressCallback": "_crawl", "afetch_links": "_crawl", "fetch_links": "_crawl",
+         "fetch_table": "_table", "to_columns": "_table"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "EXTRA_COLUMNS",

@@ -10,23 +10,15 @@ import pandas as pd
 
 from ..urls import URLError, normalize_url
 from ._crawl import LinkQuery, ProgressCallback, as_query, fetch_links
-from ._options import FetchOptions, PageResult
+from ._options import (
+    EXTRA_COLUMNS,
+    FILLED_FIELDS,
+    LINK_FIELDS,
+    PAGE_FIELDS,
+    FetchOptions,
+    PageResult,
+)
 
-#: Canonical fields a fetched page can fill, with their kinds (as in toxiclinks.schema).
-PAGE_FIELDS: dict[str, str] = {
-    "source_title": "str", "language": "str", "http_code": "float",
-    "external_links": "float", "internal_links": "float", "linked_domains": "float",
-}
-LINK_FIELDS: dict[str, str] = {
-    "target_url": "str",  # the URL the link on the page points to (normalised)
-    "anchor": "str", "left_context": "str", "right_context": "str", "nofollow": "bool", "ugc": "bool",
-    "sponsored": "bool", "link_type": "str", "region": "str", "in_content": "bool",
-}
-FILLED_FIELDS: tuple[str, ...] = (*LINK_FIELDS, *PAGE_FIELDS)
-#: Columns beside the canonical ones: the pair's outcome, why (for failures), the page's noindex,
-#: and the canonical fields this row's values came from the page for (comma-separated).
-EXTRA_COLUMNS: dict[str, str] = {"fetch_outcome": "str", "fetch_reason": "str", "noindex": "bool",
-                                 "filled_from": "str"}
 _DTYPES = {"str": "string", "bool": "boolean", "float": "Float64"}
 
 

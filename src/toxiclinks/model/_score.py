@@ -64,10 +64,11 @@ class Judgment:
 
 
 def featurize(model: ToxicityModel, links: pd.DataFrame, *, allow: Iterable[str] = (), deny: Iterable[str] = (),
-              site_topic: str | None = None, context: Context | None = None
-              ) -> tuple[np.ndarray, Context, np.ndarray, np.ndarray]:
-    """Feature matrix and context of ``links``, and which links the allow/deny lists override."""
-    X, context = scoring_features(model, site_topic).transform_with_context(links, context)
+              site_topic: str | None = None, context: Context | None = None,
+              anchors: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, Context, np.ndarray, np.ndarray]:
+    """Feature matrix and context of ``links``, and which links the allow/deny lists override
+    (``anchors``: the links' anchor features from the batch's first pass, if kept)."""
+    X, context = scoring_features(model, site_topic).transform_with_context(links, context, anchors)
     allowed = _in_sites(links, site_entries(allow))
     denied = _in_sites(links, site_entries(deny)) & ~allowed
     return X, context, allowed, denied
