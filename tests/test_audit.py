@@ -292,6 +292,30 @@ def test_rejects_from_several_files_are_all_written_in_order(tmp_path, small_mod
     assert rejects["value"].tolist() == ["no url one", "javascript:one()", "no url two", "javascript:two()"]
 
 
+def test_a_held_export_lets_each_chunk_go_once_it_is_handed_out_and_a_large_file_is_never_held(tmp_path, monkeypatch):
+    """The held chunks are not all alive until the end of scoring, and a file that cannot fit is
+    streamed from its first chunk (holding it first would add the whole budget to the peak)."""
+    import weakref
+
+    from toxiclinks.audit import _run as audit
+
+    chunks = [pd.DataFrame({"n": [i]}) for i in range(3)]
+    refs = [weakref.ref(c) for c in chunks]
+    held = list(chunks)
+    del chunks
+    handed = audit._let_go(held)
+    first = next(handed)
+    assert first["n"].item() == 0 and len(held) == 2
+    del first
+    assert refs[0]() is None  # nothing but the consumer kept it
+    assert [c["n"].item() for c in handed] == [1, 2] and held == []
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    small.write_bytes(b"x" * 1000)
+    large.write_bytes(b"x" * 1000)
+    monkeypatch.setattr(audit, "READ_ONCE_BYTES", 3000)
+    assert audit._may_hold([str(small)]) and not audit._may_hold([str(small), str(large)])
+
+
 def test_streamed_audit_writes_exactly_what_the_in_memory_audit_writes(tmp_path, small_model, export, monkeypatch):
     """Large exports are read twice in small chunks; every output must match the one-pass audit."""
     from toxiclinks.audit import _run as audit

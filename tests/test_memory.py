@@ -1,11 +1,11 @@
 """A guard on the streamed audit's memory, measured as peak RSS (the issue's CI-sized check).
 
-An export past ``READ_ONCE_BYTES`` is streamed twice, and between the passes the audit keeps only
+An export whose links exceed ``READ_ONCE_BYTES`` is streamed twice, and between the passes the audit keeps only
 compact per-link numbers (context keys and group codes, toxicity, verdict codes), so its peak is
 the working set of a few chunks plus little per link. A generated 200k-link export, streamed in
 20k-link chunks, in a fresh process with the model loaded first: the peak may exceed the memory
 held after loading by at most :data:`BOUND_MB` (measured: ~410 MB on this machine, where the
-10.7M-link audit peaks at 1.61 GiB in all; ``bench/RESULTS.md``).
+10.7M-link audit peaks at 1.7 GiB in all; ``bench/RESULTS.md``).
 """
 
 from __future__ import annotations
