@@ -138,8 +138,8 @@ class Progress:
 
 #: Exports whose canonical links take up to this much memory are read once and held (each chunk
 #: let go once scored); larger ones are streamed twice (profile statistics first, then scoring
-#: chunk by chunk), so memory stays bounded. Reading a file again costs about as much as a
-#: third of scoring it (bench/RESULTS.md).
+#: chunk by chunk), so memory stays bounded. Reading a file the second time costs ~4 CPU-seconds
+#: per million links (bench/RESULTS.md).
 READ_ONCE_BYTES = 1 << 30
 #: Canonical links take about this many bytes of memory per byte of a plain export file, so a
 #: file that cannot fit is streamed from the start (a compressed one is held until it overflows).
