@@ -354,3 +354,23 @@ def test_chunks_sharing_the_host_memo_get_the_features_of_one_batch():
                          for start, stop in zip(cuts, cuts[1:], strict=False)])
     assert np.array_equal(chunked, whole, equal_nan=True)
     assert len(context.hosts.rows) == links["source_host"].nunique()
+
+
+def test_anchor_features_from_the_first_pass_give_the_same_matrix_and_wrong_ones_are_refused():
+    """What add_to_context returns, handed back to transform_with_context, stands for computing the
+    anchor features again; values that do not cover the table are an error, not a silent misfit."""
+    from toxiclinks.reading import read_export
+
+    links = read_export("data/sample/ahrefs_sample.csv").links
+    features = LinkFeatures().fit(links, np.zeros(len(links)))
+    builder = features.context_builder()
+    cut = len(links) // 2
+    kept = [features.add_to_context(builder, links.iloc[:cut]), features.add_to_context(builder, links.iloc[cut:])]
+    context = builder.finish()
+    parts = [(slice(0, cut), kept[0]), (slice(cut, len(links)), kept[1])]
+    again = [features.transform_with_context(links.iloc[s], context.rows(s.start, s.stop))[0] for s, _ in parts]
+    reused = [features.transform_with_context(links.iloc[s], context.rows(s.start, s.stop), a)[0] for s, a in parts]
+    assert np.array_equal(np.vstack(reused), np.vstack(again), equal_nan=True)
+    short = {name: values[:-1] for name, values in kept[0].items()}
+    with pytest.raises(ValueError, match="anchor features"):
+        features.transform_with_context(links.iloc[:cut], context.rows(0, cut), short)
