@@ -9,7 +9,6 @@ folder, as ``toxiclinks audit`` would.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,8 +89,7 @@ def _audit_one(export: str, out: str, options: dict[str, Any]) -> dict[str, Any]
 
 def run_batch(folder: str | Path, out_dir: str | Path, *, cluster: str | None = None, force: bool = False,
               model: str | None = None, allowlist: str | None = None, denylist: str | None = None,
-              site_topic: str | None = None, formats: str | None = None, history: bool = True,
-              on_row: Callable[[dict[str, Any]], None] | None = None) -> BatchResult:
+              site_topic: str | None = None, formats: str | None = None, history: bool = True) -> BatchResult:
     """Audit every export of ``folder`` into ``out_dir/<export name>/``; write ``summary.csv``.
 
     With ``cluster`` each export is one task (the worker reads the export and writes its outputs, so
@@ -111,8 +109,6 @@ def run_batch(folder: str | Path, out_dir: str | Path, *, cluster: str | None = 
     if cluster is None:
         for export, target in zip(files, targets, strict=True):
             rows.append(_audit_one(str(export.absolute()), str(target.absolute()), options))
-            if on_row is not None:
-                on_row(rows[-1])
     else:
         from ._cluster import connect
 
@@ -121,10 +117,7 @@ def run_batch(folder: str | Path, out_dir: str | Path, *, cluster: str | None = 
             futures = [client.submit(_audit_one, str(export.absolute()), str(target.absolute()), options,
                                      key=f"toxiclinks-audit-{i}-{export.name}", pure=False)
                        for i, (export, target) in enumerate(zip(files, targets, strict=True))]
-            for future in futures:
-                rows.append(future.result())
-                if on_row is not None:
-                    on_row(rows[-1])
+            rows += [future.result() for future in futures]
         finally:
             client.close()
             if local is not None:

@@ -39,9 +39,6 @@ class ChunkJob:
     pages: str | None = None
     page_index: dict[str, Path] | None = None  # normalised page URL → saved file (``--pages``)
 
-    def parquet_schema(self) -> pa.Schema:
-        return parquet_schema(self.columns)
-
 
 def chunk_features(job: ChunkJob, chunk: pd.DataFrame, chunk_context: Context,
                    anchors: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, Context, np.ndarray, np.ndarray]:
@@ -95,3 +92,8 @@ def link_rows(links: pd.DataFrame, scored: pd.DataFrame, columns: list[str]) -> 
         if c in columns:
             table[c] = links[c] if c in links else pd.Series(pd.NA, index=links.index, dtype="string")
     return table[columns]
+
+
+def target_counts_of(links: pd.DataFrame) -> dict[str, int]:
+    """Links per target site of one chunk (the audited site is the one most links point to)."""
+    return {name: int(n) for name, n in links["target_site"].value_counts().items()}

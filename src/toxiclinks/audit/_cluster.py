@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ from ..features import Context, ContextBuilder
 from ..model import ToxicityModel, load, scoring_features
 from ..safeio import atomic_open
 from ._accumulate import Part
-from ._chunk import ChunkJob, encoded_rows, score_chunk
+from ._chunk import ChunkJob, encoded_rows, parquet_schema, score_chunk, target_counts_of
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -195,12 +196,11 @@ def _read_export(tmp: str, index: int, given: str, location: str, reader: Reader
     rejects: list[pd.DataFrame] = []
     notes: list[str] = []
     chunks: list[tuple[str, int]] = []
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     for number, links in enumerate(dataclasses.replace(reader, exports=[local]).chunks(rejects, notes)):
         if local != given:  # the outputs name the export as the user gave it, as in one process
             links["source_file"] = pd.array(np.full(len(links), given, dtype=object), dtype="string")
-        for name, n in links["target_site"].value_counts().items():
-            counts[name] = counts.get(name, 0) + int(n)
+        counts.update(target_counts_of(links))
         path = folder / f"chunk-{index:04d}-{number:06d}.pkl"
         _dump(links, path)
         chunks.append((str(path), len(links)))
@@ -236,7 +236,7 @@ def _score_part(ref: _ModelRef, shared_path: str, chunk_path: str, codes: dict[s
     shared: _Shared = _loaded(shared_path, lambda: _load_pickle(shared_path))
     job = dataclasses.replace(shared.job, model=model)
     table, part = score_chunk(job, _load_pickle(chunk_path), Context(codes, shared.tables, shared.target_vectors))
-    csv, rows = encoded_rows(table, job.parquet_schema(), first)
+    csv, rows = encoded_rows(table, parquet_schema(job.columns), first)
     stem = chunk_path.removesuffix(".pkl").replace("chunk-", "part-")
     with atomic_open(Path(f"{stem}.csv"), "wb", durable=False) as fh:
         fh.write(csv)
@@ -308,7 +308,7 @@ class ClusterSession:
         return f"toxiclinks-{what}-{'-'.join(map(str, numbers))}-{self.tmp.name}"
 
     def first_pass(self, builder: ContextBuilder, reader: Reader,
-                   rejects: list[pd.DataFrame], notes: list[str]) -> tuple[int, dict[str, int]]:
+                   rejects: list[pd.DataFrame], notes: list[str]) -> tuple[int, Counter[str]]:
         """Read every export on the workers and merge the chunks' profile keys into ``builder``;
         rejects and notes appended in export order. The links read and the count per target site."""
         client, began = self.client, time.perf_counter()
@@ -316,7 +316,7 @@ class ClusterSession:
         reads = [client.submit(_read_export, str(self.tmp), i, str(path), _location(str(path)), reader,
                                key=self._key("read", i), pure=False) for i, path in enumerate(exports)]
         contexts: list[list[Future]] = []
-        counts: dict[str, int] = {}
+        counts: Counter[str] = Counter()
         for read in reads:  # in export order; the other files are read meanwhile
             result: _FileRead = read.result()
             contexts.append([client.submit(_chunk_context, self.ref, path, key=self._key("context", len(self.chunks) + k),
@@ -324,8 +324,7 @@ class ClusterSession:
             self.chunks += result.chunks
             rejects += result.rejects
             notes += result.notes
-            for name, n in result.target_counts.items():
-                counts[name] = counts.get(name, 0) + n
+            counts.update(result.target_counts)
         del reads
         read, merged = time.perf_counter(), 0.0
         for futures in contexts:

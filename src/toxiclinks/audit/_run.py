@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ from ._chunk import (
     encoded_rows,
     link_rows,
     parquet_schema,
+    target_counts_of,
 )
 from ._fetching import FETCH_COLUMNS, PageFetcher, audited_site, name_site
 from ._history import Changes, Recorder
@@ -207,7 +209,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
         builder = features.context_builder()
         held: list[tuple[pd.DataFrame, dict[str, np.ndarray]]] | None = [] if _may_hold(exports) else None
         held_bytes = total = 0
-        target_counts: dict[str, int] = {}
+        target_counts: Counter[str] = Counter()  # links per target site
         if session is not None:
             bar.step("reading on the cluster")
             total, target_counts = session.first_pass(builder, reader, rejects, notes)
@@ -216,8 +218,7 @@ def run_audit(exports: list[str], out_dir: str | Path, *, existing_disavow: str 
             for chunk in reader.chunks(rejects, notes):
                 anchors = features.add_to_context(builder, chunk)
                 total += len(chunk)
-                for name, n in chunk["target_site"].value_counts().items():
-                    target_counts[name] = target_counts.get(name, 0) + int(n)
+                target_counts.update(target_counts_of(chunk))
                 if held is not None:  # with the anchor features, which pass 2 then takes back
                     held.append((chunk, anchors))
                     held_bytes += int(chunk.memory_usage(deep=True).sum()) + sum(v.nbytes for v in anchors.values())

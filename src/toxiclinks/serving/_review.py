@@ -33,6 +33,7 @@ from ..audit import (
     MARK,
     MAX_BYTES,
     MAX_LINES,
+    OVERFLOW_FILE,
     OVERFLOW_NEW,
     OVERFLOW_NOTICE,
     REDUNDANT_MARK,
@@ -128,7 +129,7 @@ class Audits:
         later = next((a for a in every if a.id > audit.id and a.out_dir == audit.out_dir), None)
         folder = Path(audit.out_dir) if audit.out_dir else None
         key = (_stamp(audit.path), *(_stamp(folder / n) if folder else 0 for n in
-                                     ("links.parquet", "domains.csv", "disavow.txt", "disavow-overflow.txt")),
+                                     ("links.parquet", "domains.csv", "disavow.txt", OVERFLOW_FILE)),
                later.id if later else 0)
         with self._lock:
             hit = self._cache.get(audit_id)
@@ -229,7 +230,7 @@ def _existing_lines(folder: Path, audit: Recorded, notes: list[str]) -> list[Lin
     if not found and any(ln.kind in ("domain", "url") for ln in kept):
         notes.append("the audit's disavow.txt has no section of its own (it added nothing): decisions add "
                      "entries to it but remove none of its lines")
-    overflow = folder / "disavow-overflow.txt"
+    overflow = folder / OVERFLOW_FILE
     if overflow.is_file():
         extra, _ = read(overflow)
         moved = []
@@ -239,7 +240,7 @@ def _existing_lines(folder: Path, audit: Recorded, notes: list[str]) -> list[Lin
             if not ln.raw.startswith(MARK):
                 moved.append(ln)
         if moved:
-            notes.append(f"{len(moved):,} lines of your disavow file that the audit moved to disavow-overflow.txt "
+            notes.append(f"{len(moved):,} lines of your disavow file that the audit moved to {OVERFLOW_FILE} "
                          "are merged back in (what does not fit goes to the overflow file again)")
         base = len(lines)
         kept += [dataclasses.replace(ln, number=base + i + 1) for i, ln in enumerate(moved)]
